@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { describeError, ResdetError, UsageError } from '../core/errors.js';
+import { resdetVersion } from '../core/paths.js';
+import { commands } from './commands/index.js';
+
+/** Builds the `resdet` program (exported so tests can drive it in-process). */
+export function buildProgram(): Command {
+  const program = new Command('resdet');
+  program
+    .description('ResNet classifiers and Faster R-CNN detectors on TensorFlow.js')
+    .version(resdetVersion(), '-V, --version')
+    .addOption(
+      new Option('--backend <name>', 'TF.js backend (default: RESDET_BACKEND or auto)').choices([
+        'auto',
+        'tensorflow',
+        'webgpu',
+        'wasm',
+        'cpu',
+      ]),
+    )
+    .option('--verbose', 'more detail on stderr')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const command of commands) command.register(program);
+  for (const sub of program.commands) applyExitOverride(sub);
+  return program;
+}
+
+function applyExitOverride(cmd: Command): void {
+  cmd.exitOverride();
+  for (const sub of cmd.commands) applyExitOverride(sub);
+}
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 usage error. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      ) {
+        return 0;
+      }
+      return 2;
+    }
+    process.stderr.write(`resdet: ${describeError(err)}\n`);
+    if (err instanceof UsageError) return 2;
+    if (!(err instanceof ResdetError) && process.argv.includes('--verbose') && err instanceof Error) {
+      process.stderr.write(`${err.stack}\n`);
+    }
+    return 1;
+  }
+}
+
+const invokedDirectly = process.argv[1] && /cli\.(ts|js)$/.test(process.argv[1]);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`resdet: ${describeError(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
