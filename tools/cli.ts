@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import { describeError, ResdetError, UsageError } from '../core/errors.js';
 import { resdetVersion } from '../core/paths.js';
@@ -56,15 +55,4 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 1;
   }
-}
-
-const invokedDirectly = process.argv[1] && /cli\.(ts|js)$/.test(process.argv[1]);
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`resdet: ${describeError(err)}\n`);
-      process.exit(1);
-    },
-  );
 }

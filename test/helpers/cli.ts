@@ -16,7 +16,7 @@ export function runCli(
   opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; input?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'tools', 'cli.ts'), ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'tools', 'bin.ts'), ...args], {
       cwd: opts.cwd ?? repoRoot,
       env: { ...process.env, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
