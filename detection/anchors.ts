@@ -1,0 +1,127 @@
+import { toNested } from './boxes.js';
+
+/** The paper's anchors: 3 sizes x 3 aspect ratios (height / width) at stride 16. */
+export const DEFAULT_ANCHOR_SIZES: readonly number[] = [128, 256, 512];
+export const DEFAULT_ASPECT_RATIOS: readonly number[] = [0.5, 1, 2];
+
+/** Round half to even, as torch.round. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Zero-centred cell anchors, ratio-major then size-minor, computed in float32 like torchvision's
+ * AnchorGenerator: h = sqrt(r) * s, w = s / sqrt(r), rounded half to even. Flat [A * 4].
+ */
+export function cellAnchorsFlat(
+  sizes: readonly number[] = DEFAULT_ANCHOR_SIZES,
+  aspectRatios: readonly number[] = DEFAULT_ASPECT_RATIOS,
+): Float32Array {
+  const out = new Float32Array(sizes.length * aspectRatios.length * 4);
+  let k = 0;
+  for (const ratio of aspectRatios) {
+    const hRatio = Math.fround(Math.sqrt(Math.fround(ratio)));
+    const wRatio = Math.fround(1 / hRatio);
+    for (const size of sizes) {
+      const w = Math.fround(wRatio * Math.fround(size));
+      const h = Math.fround(hRatio * Math.fround(size));
+      out[k++] = roundHalfEven(Math.fround(-w / 2));
+      out[k++] = roundHalfEven(Math.fround(-h / 2));
+      out[k++] = roundHalfEven(Math.fround(w / 2));
+      out[k++] = roundHalfEven(Math.fround(h / 2));
+    }
+  }
+  return out;
+}
+
+/**
+ * Anchors over a feature map: row y, then column x, then the A cell anchors, each shifted by
+ * (x * strideW, y * strideH) with no half-stride offset, unclipped. Flat [H * W * A * 4].
+ */
+export function gridAnchorsFlat(
+  cell: Float32Array,
+  featureHeight: number,
+  featureWidth: number,
+  strideH: number,
+  strideW: number,
+): Float32Array {
+  const a = cell.length / 4;
+  const out = new Float32Array(featureHeight * featureWidth * a * 4);
+  let k = 0;
+  for (let y = 0; y < featureHeight; y++) {
+    const sy = y * strideH;
+    for (let x = 0; x < featureWidth; x++) {
+      const sx = x * strideW;
+      for (let j = 0; j < cell.length; j += 4) {
+        out[k++] = sx + cell[j];
+        out[k++] = sy + cell[j + 1];
+        out[k++] = sx + cell[j + 2];
+        out[k++] = sy + cell[j + 3];
+      }
+    }
+  }
+  return out;
+}
+
+export interface AnchorOptions {
+  /** Feature map [height, width]. */
+  featureMapHw: readonly [number, number] | readonly number[];
+  /** Stride [h, w] or one number; default: imageHw // featureMapHw (torchvision's rule), else 16. */
+  stride?: number | readonly number[];
+  /** Padded image [height, width], used to derive the stride when it is not given. */
+  imageHw?: readonly number[];
+  sizes?: readonly number[];
+  aspectRatios?: readonly number[];
+}
+
+export interface Anchors {
+  /** Zero-centred cell anchors, [A][4]. */
+  cellAnchors: number[][];
+  /** All anchors, [H * W * A][4] in (y, x, a) order. */
+  anchors: number[][];
+}
+
+/**
+ * torchvision's AnchorGenerator on one feature map. Call with an options object
+ * (`{featureMapHw, stride | imageHw, sizes, aspectRatios}`, the fixtures' names) or positionally
+ * `generateAnchors(featureMapHw, stride, sizes?, aspectRatios?)`.
+ */
+export function generateAnchors(options: AnchorOptions): Anchors;
+export function generateAnchors(
+  featureMapHw: readonly number[],
+  stride?: number | readonly number[],
+  sizes?: readonly number[],
+  aspectRatios?: readonly number[],
+): Anchors;
+export function generateAnchors(
+  first: AnchorOptions | readonly number[],
+  stride?: number | readonly number[],
+  sizes?: readonly number[],
+  aspectRatios?: readonly number[],
+): Anchors {
+  const opts: AnchorOptions = Array.isArray(first)
+    ? { featureMapHw: first as readonly number[], stride, sizes, aspectRatios }
+    : (first as AnchorOptions);
+  const [fh, fw] = opts.featureMapHw;
+  let sh: number;
+  let sw: number;
+  if (opts.stride !== undefined) {
+    [sh, sw] =
+      typeof opts.stride === 'number' ? [opts.stride, opts.stride] : [opts.stride[0], opts.stride[1]];
+  } else if (opts.imageHw) {
+    sh = Math.floor(opts.imageHw[0] / fh);
+    sw = Math.floor(opts.imageHw[1] / fw);
+  } else {
+    sh = 16;
+    sw = 16;
+  }
+  const cell = cellAnchorsFlat(
+    opts.sizes ?? DEFAULT_ANCHOR_SIZES,
+    opts.aspectRatios ?? DEFAULT_ASPECT_RATIOS,
+  );
+  return {
+    cellAnchors: toNested(cell, 4),
+    anchors: toNested(gridAnchorsFlat(cell, fh, fw, sh, sw), 4),
+  };
+}
