@@ -1,1 +1,5 @@
-export {};
+export * from './config.js';
+export * from './plan.js';
+export * from './params.js';
+export { BN_EPS, BN_MOMENTUM } from './layers.js';
+export * from './resnet.js';
