@@ -3,3 +3,4 @@ export * from './plan.js';
 export * from './params.js';
 export { BN_EPS, BN_MOMENTUM } from './layers.js';
 export * from './resnet.js';
+export * from './imagenet.js';
