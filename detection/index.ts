@@ -4,3 +4,4 @@ export * from './box-coder.js';
 export * from './anchors.js';
 export * from './roi-pool.js';
 export * from './roi-align.js';
+export * from './eval/index.js';

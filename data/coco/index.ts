@@ -1,0 +1,6 @@
+export * from './types.js';
+export * from './json-stream.js';
+export * from './read-json.js';
+export * from './dataset.js';
+export * from './load.js';
+export { RecordRef } from './validate.js';

@@ -1,0 +1,85 @@
+/**
+ * Reads a JSON document from disk: small files with one JSON.parse, large ones through the
+ * streaming tokenizer so no giant string is built.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { ResdetError } from '../../core/errors.js';
+import { streamJsonFile } from './json-stream.js';
+
+export interface ReadJsonOptions {
+  /** Files at least this large are streamed (default 64 MiB). */
+  streamThreshold?: number;
+  /** Chunk size for the streaming path (default 1 MiB). */
+  chunkSize?: number;
+  /** Fields to delete from every streamed array element (e.g. 'segmentation', to save memory). */
+  dropFields?: readonly string[];
+}
+
+export const DEFAULT_STREAM_THRESHOLD = 64 * 1024 * 1024;
+
+/** A bare NaN / Infinity / -Infinity in value position. */
+const NON_FINITE = /(?<=[:,[]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g;
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ResdetError(
+      code === 'ENOENT' ? `${path}: no such file` : `cannot read ${path}: ${(err as Error).message}`,
+    );
+  }
+}
+
+/** Returns the document: an array, or an object whose array members were streamed element by element. */
+export async function readJsonDocument(path: string, opts: ReadJsonOptions = {}): Promise<unknown> {
+  const size = fileSize(path);
+  if (size < (opts.streamThreshold ?? DEFAULT_STREAM_THRESHOLD)) {
+    const text = readFileSync(path, 'utf8');
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      // Python's json module writes float('nan') as a bare NaN: turn those into strings so the
+      // record checks can name the record that holds one.
+      if (/NaN|Infinity/.test(text)) {
+        try {
+          return JSON.parse(text.replace(NON_FINITE, '"$1"'));
+        } catch {
+          // fall through to the original message
+        }
+      }
+      throw new ResdetError(
+        `${path}: malformed JSON: ${(err as Error).message}`,
+        'check that the file is complete (not truncated) and valid JSON',
+      );
+    }
+  }
+  const drop = opts.dropFields ?? [];
+  let root: unknown[] | Record<string, unknown> | undefined;
+  let current: unknown[] = [];
+  await streamJsonFile(
+    path,
+    {
+      onArrayStart(key) {
+        current = [];
+        if (key === null) root = current;
+        else {
+          root ??= {};
+          (root as Record<string, unknown>)[key] = current;
+        }
+      },
+      onElement(_key, value) {
+        if (drop.length > 0 && value !== null && typeof value === 'object') {
+          for (const f of drop) delete (value as Record<string, unknown>)[f];
+        }
+        current.push(value);
+      },
+      onValue(key, value) {
+        root ??= {};
+        (root as Record<string, unknown>)[key] = value;
+      },
+    },
+    { chunkSize: opts.chunkSize },
+  );
+  return root ?? {};
+}

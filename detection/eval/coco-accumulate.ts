@@ -1,0 +1,85 @@
+/**
+ * COCOeval.accumulate: per (category, area, maxDets) the kept detections of all images, ranked
+ * by score with numpy's stable mergesort (ties keep image order, then per-image order),
+ * cumulative TP/FP, the precision envelope and its value at each recall threshold.
+ */
+import { type CocoMatchResult, IGNORED, TP } from './coco-match.js';
+import type { CocoEvalParams } from './coco-params.js';
+
+export interface CocoAccumulated {
+  /** precision[(((t * R + r) * K + k) * A + a) * M + m]; -1 where the category has no GT. */
+  precision: Float64Array;
+  /** recall[((t * K + k) * A + a) * M + m]; -1 where the category has no GT. */
+  recall: Float64Array;
+  shape: { T: number; R: number; K: number; A: number; M: number };
+}
+
+const EPS = 2.220446049250313e-16; // np.spacing(1)
+
+export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoAccumulated {
+  const T = p.iouThrs.length;
+  const R = p.recThrs.length;
+  const A = p.areaRanges.length;
+  const M = p.maxDets.length;
+  const { K, I, numDets: ND, dtStart, dtScore, dtRank, status, npig } = match;
+  const precision = new Float64Array(T * R * K * A * M).fill(-1);
+  const recall = new Float64Array(T * K * A * M).fill(-1);
+  const recThrs = Float64Array.from(p.recThrs);
+
+  let order = new Int32Array(1024);
+  let rc = new Float64Array(1024);
+  let pr = new Float64Array(1024);
+  for (let k = 0; k < K; k++) {
+    const lo = dtStart[k * I];
+    const hi = dtStart[(k + 1) * I];
+    const n = hi - lo;
+    if (n > order.length) {
+      order = new Int32Array(n * 2);
+      rc = new Float64Array(n * 2);
+      pr = new Float64Array(n * 2);
+    }
+    // Kept detections of category k are contiguous, in image order then per-image score order;
+    // a stable sort by descending score over that sequence is numpy's mergesort on -score.
+    const part = new Array<number>(n);
+    for (let j = 0; j < n; j++) part[j] = lo + j;
+    part.sort((x, y) => dtScore[y] - dtScore[x] || x - y);
+    for (let j = 0; j < n; j++) order[j] = part[j];
+
+    for (let a = 0; a < A; a++) {
+      const np = npig[k * A + a];
+      if (np === 0) continue;
+      for (let m = 0; m < M; m++) {
+        const maxDet = p.maxDets[m];
+        for (let t = 0; t < T; t++) {
+          const st = status.subarray((a * T + t) * ND, (a * T + t + 1) * ND);
+          let tp = 0;
+          let fp = 0;
+          let nd = 0;
+          // Ignored detections leave tp and fp unchanged, and the envelope and the recall
+          // search give the same values with or without those repeated points: skip them.
+          for (let j = 0; j < n; j++) {
+            const q = order[j];
+            if (dtRank[q] >= maxDet) continue;
+            const s = st[q];
+            if (s === IGNORED) continue;
+            if (s === TP) tp++;
+            else fp++;
+            rc[nd] = tp / np;
+            pr[nd] = tp / (fp + tp + EPS);
+            nd++;
+          }
+          recall[((t * K + k) * A + a) * M + m] = nd > 0 ? rc[nd - 1] : 0;
+          for (let j = nd - 1; j > 0; j--) if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
+          // searchsorted(rc, recThrs, side='left'); thresholds past the last recall stay 0.
+          let idx = 0;
+          for (let r = 0; r < R; r++) {
+            const thr = recThrs[r];
+            while (idx < nd && rc[idx] < thr) idx++;
+            precision[(((t * R + r) * K + k) * A + a) * M + m] = idx < nd ? pr[idx] : 0;
+          }
+        }
+      }
+    }
+  }
+  return { precision, recall, shape: { T, R, K, A, M } };
+}

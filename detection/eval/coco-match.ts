@@ -1,0 +1,259 @@
+/**
+ * COCOeval.evaluate for boxes on typed arrays: ground truth and detections are grouped per
+ * (category, image) with a counting sort, detections ordered by score within each group, and
+ * every (area range, IoU threshold) matching writes one status byte per detection. The order of
+ * every loop and comparison follows pycocotools' evaluateImg, because ties (equal scores, equal
+ * IoUs, IoU equal to a threshold) are decided by that order.
+ */
+import type { CocoAnnotation } from '../../data/coco/types.js';
+import type { CocoEvalParams } from './coco-params.js';
+
+/** Per (area, IoU threshold, detection): how the detection counts. */
+export const FP = 0;
+export const TP = 1;
+export const IGNORED = 2;
+
+export interface CocoMatchInput {
+  /** Evaluated image ids, ascending (pycocotools sorts them). */
+  imgIds: readonly number[];
+  /** Evaluated category ids, ascending. */
+  catIds: readonly number[];
+  gts: readonly CocoAnnotation[];
+  /** Detections in results order; `score` and `bbox` are used, area is w*h. */
+  dts: ReadonlyArray<{ image_id: number; category_id: number; bbox: readonly number[]; score: number }>;
+}
+
+export interface CocoMatchResult {
+  K: number;
+  I: number;
+  /** Detections kept (top maxDets[-1] per image and category), grouped by k * I + i. */
+  numDets: number;
+  /** Start of each (k, i) group in the kept detections; length K*I + 1. */
+  dtStart: Int32Array;
+  dtScore: Float64Array;
+  /** Rank of the detection within its (image, category) group. */
+  dtRank: Int32Array;
+  /** status[(a * T + t) * numDets + d] in {FP, TP, IGNORED}. */
+  status: Uint8Array;
+  /** Non-ignored ground truth per (k, a): pycocotools' npig. */
+  npig: Int32Array;
+}
+
+function indexOf(ids: readonly number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  ids.forEach((id, i) => {
+    m.set(id, i);
+  });
+  return m;
+}
+
+/** Counting sort of items by group key; stable, so each group keeps input order. */
+function groupBy(keys: Int32Array, numGroups: number): { start: Int32Array; order: Int32Array } {
+  const start = new Int32Array(numGroups + 1);
+  let kept = 0;
+  for (let j = 0; j < keys.length; j++) {
+    if (keys[j] >= 0) {
+      start[keys[j] + 1]++;
+      kept++;
+    }
+  }
+  for (let g = 0; g < numGroups; g++) start[g + 1] += start[g];
+  const fill = start.slice(0, numGroups);
+  const order = new Int32Array(kept);
+  for (let j = 0; j < keys.length; j++) if (keys[j] >= 0) order[fill[keys[j]]++] = j;
+  return { start, order };
+}
+
+/** Stable sort of idx[lo, hi) by score descending (numpy's mergesort on -score). */
+function sortByScoreDesc(idx: Int32Array, lo: number, hi: number, score: Float64Array): void {
+  const n = hi - lo;
+  if (n < 2) return;
+  if (n <= 32) {
+    for (let i = lo + 1; i < hi; i++) {
+      const v = idx[i];
+      const s = score[v];
+      let j = i - 1;
+      while (j >= lo && score[idx[j]] < s) {
+        idx[j + 1] = idx[j];
+        j--;
+      }
+      idx[j + 1] = v;
+    }
+    return;
+  }
+  const part = Array.from(idx.subarray(lo, hi));
+  part.sort((a, b) => score[b] - score[a] || a - b);
+  idx.set(part, lo);
+}
+
+export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchResult {
+  const I = input.imgIds.length;
+  const K = input.catIds.length;
+  const T = p.iouThrs.length;
+  const A = p.areaRanges.length;
+  const maxDet = p.maxDets[p.maxDets.length - 1] ?? 0;
+  const imgIndex = indexOf(input.imgIds);
+  const catIndex = indexOf(input.catIds);
+  const groupOf = (imageId: number, catId: number): number => {
+    const i = imgIndex.get(imageId);
+    const k = catIndex.get(catId);
+    return i === undefined || k === undefined ? -1 : k * I + i;
+  };
+
+  // Ground truth, grouped; within a group in file order as pycocotools' imgToAnns.
+  const gts = input.gts;
+  const gKeys = new Int32Array(gts.length);
+  for (let j = 0; j < gts.length; j++) gKeys[j] = groupOf(gts[j].image_id, gts[j].category_id);
+  const g = groupBy(gKeys, K * I);
+  const NG = g.order.length;
+  const gBox = new Float64Array(NG * 4);
+  const gArea = new Float64Array(NG);
+  const gCrowd = new Uint8Array(NG);
+  const gIdZero = new Uint8Array(NG);
+  for (let q = 0; q < NG; q++) {
+    const a = gts[g.order[q]];
+    gBox.set(a.bbox, q * 4);
+    gArea[q] = a.area;
+    gCrowd[q] = a.iscrowd ? 1 : 0;
+    gIdZero[q] = a.id === 0 ? 1 : 0;
+  }
+
+  // Detections: grouped, score-sorted (stable) per group, cut to maxDet.
+  const dts = input.dts;
+  const dKeys = new Int32Array(dts.length);
+  const rawScore = new Float64Array(dts.length);
+  for (let j = 0; j < dts.length; j++) {
+    dKeys[j] = groupOf(dts[j].image_id, dts[j].category_id);
+    rawScore[j] = dts[j].score;
+  }
+  const d = groupBy(dKeys, K * I);
+  const dtStart = new Int32Array(K * I + 1);
+  let kept = 0;
+  for (let grp = 0; grp < K * I; grp++) {
+    sortByScoreDesc(d.order, d.start[grp], d.start[grp + 1], rawScore);
+    dtStart[grp] = kept;
+    kept += Math.min(d.start[grp + 1] - d.start[grp], maxDet);
+  }
+  dtStart[K * I] = kept;
+  const ND = kept;
+  const dBox = new Float64Array(ND * 4);
+  const dArea = new Float64Array(ND);
+  const dtScore = new Float64Array(ND);
+  const dtRank = new Int32Array(ND);
+  for (let grp = 0; grp < K * I; grp++) {
+    const src = d.start[grp];
+    for (let q = dtStart[grp], r = 0; q < dtStart[grp + 1]; q++, r++) {
+      const det = dts[d.order[src + r]];
+      const b = det.bbox;
+      dBox[q * 4] = b[0];
+      dBox[q * 4 + 1] = b[1];
+      dBox[q * 4 + 2] = b[2];
+      dBox[q * 4 + 3] = b[3];
+      dArea[q] = b[2] * b[3];
+      dtScore[q] = det.score;
+      dtRank[q] = r;
+    }
+  }
+
+  const status = new Uint8Array(A * T * ND);
+  const npig = new Int32Array(K * A);
+  const thr = p.iouThrs.map((t) => Math.min(t, 1 - 1e-10));
+  let scratchIou = new Float64Array(64);
+  let perm = new Int32Array(16);
+  let gIgS = new Uint8Array(16);
+  let gtm = new Uint8Array(16);
+
+  for (let k = 0; k < K; k++) {
+    for (let i = 0; i < I; i++) {
+      const grp = k * I + i;
+      const g0 = g.start[grp];
+      const G = g.start[grp + 1] - g0;
+      const d0 = dtStart[grp];
+      const D = dtStart[grp + 1] - d0;
+      if (G === 0 && D === 0) continue;
+      if (G > perm.length) {
+        perm = new Int32Array(G * 2);
+        gIgS = new Uint8Array(G * 2);
+        gtm = new Uint8Array(G * 2);
+      }
+      if (D * G > scratchIou.length) scratchIou = new Float64Array(D * G * 2);
+      // IoU as maskApi's bbIou: intersection over union, over the detection's area for crowds.
+      for (let dd = 0; dd < D; dd++) {
+        const o = (d0 + dd) * 4;
+        const dx = dBox[o];
+        const dy = dBox[o + 1];
+        const dw = dBox[o + 2];
+        const dh = dBox[o + 3];
+        const da = dw * dh;
+        for (let gg = 0; gg < G; gg++) {
+          const go = (g0 + gg) * 4;
+          const gx = gBox[go];
+          const gy = gBox[go + 1];
+          const gw = gBox[go + 2];
+          const gh = gBox[go + 3];
+          let v = 0;
+          const w = Math.min(dw + dx, gw + gx) - Math.max(dx, gx);
+          if (w > 0) {
+            const h = Math.min(dh + dy, gh + gy) - Math.max(dy, gy);
+            if (h > 0) {
+              const inter = w * h;
+              v = inter / (gCrowd[g0 + gg] ? da : da + gw * gh - inter);
+            }
+          }
+          scratchIou[dd * G + gg] = v;
+        }
+      }
+      for (let a = 0; a < A; a++) {
+        const [lo, hi] = p.areaRanges[a].range;
+        // Stable sort of GT: not ignored first.
+        let n = 0;
+        for (let gg = 0; gg < G; gg++) {
+          const q = g0 + gg;
+          if (!(gCrowd[q] || gArea[q] < lo || gArea[q] > hi)) {
+            perm[n] = gg;
+            gIgS[n++] = 0;
+          }
+        }
+        npig[k * A + a] += n;
+        for (let gg = 0; gg < G; gg++) {
+          const q = g0 + gg;
+          if (gCrowd[q] || gArea[q] < lo || gArea[q] > hi) {
+            perm[n] = gg;
+            gIgS[n++] = 1;
+          }
+        }
+        for (let t = 0; t < T; t++) {
+          gtm.fill(0, 0, G);
+          const base = (a * T + t) * ND + d0;
+          for (let dd = 0; dd < D; dd++) {
+            let iou = thr[t];
+            let m = -1;
+            const row = dd * G;
+            for (let s = 0; s < G; s++) {
+              const gg = perm[s];
+              if (gtm[s] && !gCrowd[g0 + gg]) continue;
+              if (m > -1 && gIgS[m] === 0 && gIgS[s] === 1) break;
+              const v = scratchIou[row + gg];
+              if (v < iou) continue;
+              iou = v;
+              m = s;
+            }
+            const area = dArea[d0 + dd];
+            const outside = area < lo || area > hi;
+            let st: number;
+            if (m === -1) st = outside ? IGNORED : FP;
+            else {
+              gtm[m] = 1;
+              if (gIgS[m]) st = IGNORED;
+              // pycocotools marks a match with the GT's id, so a GT with id 0 reads as no match.
+              else if (gIdZero[g0 + perm[m]]) st = outside ? IGNORED : FP;
+              else st = TP;
+            }
+            status[base + dd] = st;
+          }
+        }
+      }
+    }
+  }
+  return { K, I, numDets: ND, dtStart, dtScore, dtRank, status, npig };
+}

@@ -1,0 +1,2 @@
+export * from './coco.js';
+export * from './coco-params.js';
