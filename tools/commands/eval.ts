@@ -1,0 +1,204 @@
+/**
+ * `resdet eval coco` and `resdet eval voc`: detection mAP with the reference tools' semantics
+ * (pycocotools' COCOeval for boxes; py-faster-rcnn's voc_eval for VOC).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Command, Option } from 'commander';
+import { ResdetError, UsageError } from '../../core/errors.js';
+import { loadCocoDataset, loadCocoResults } from '../../data/coco/load.js';
+import { readJsonDocument } from '../../data/coco/read-json.js';
+import { cocoSummaryJson, evaluateCoco, formatCocoSummary } from '../../detection/eval/coco.js';
+import { writeCocoPlot, writeVocPlot } from '../../detection/eval/plots.js';
+import {
+  evaluateVoc,
+  VOC_CLASSES,
+  type VocDetection,
+  type VocMetric,
+  type VocSummary,
+} from '../../detection/eval/voc.js';
+import {
+  readImageSet,
+  readVocGroundTruth,
+  readVocResultFiles,
+  vocDetectionsFromCocoJson,
+} from '../../detection/eval/voc-io.js';
+import { printJson, verboseLog } from '../common.js';
+
+interface CocoOpts {
+  gt: string;
+  dt: string;
+  json?: boolean;
+  plot?: string;
+}
+
+interface VocOpts {
+  annotations?: string;
+  imageset?: string;
+  root?: string;
+  split: string;
+  dets: string;
+  metric: VocMetric;
+  classes?: string;
+  json?: boolean;
+  plot?: string;
+}
+
+async function runCoco(opts: CocoOpts, cmd: Command): Promise<void> {
+  const t0 = performance.now();
+  const gt = await loadCocoDataset(opts.gt);
+  const t1 = performance.now();
+  const dt = await loadCocoResults(opts.dt, gt);
+  const t2 = performance.now();
+  const summary = evaluateCoco(gt, dt);
+  const t3 = performance.now();
+  verboseLog(
+    cmd,
+    `load GT ${((t1 - t0) / 1000).toFixed(2)} s, load results ${((t2 - t1) / 1000).toFixed(2)} s, evaluate ${((t3 - t2) / 1000).toFixed(2)} s (${summary.counts.images} images, ${summary.counts.annotations} GT, ${summary.counts.detections} detections)`,
+  );
+  if (opts.plot) await writeCocoPlot(opts.plot, summary);
+  if (opts.json) {
+    printJson(cocoSummaryJson(summary));
+    return;
+  }
+  console.log(formatCocoSummary(summary));
+  console.log('');
+  console.log('per-category AP@[.50:.95] (-1: no ground truth)');
+  summary.catIds.forEach((id, k) => {
+    const ap = summary.per_category[String(id)];
+    console.log(
+      `  ${String(id).padStart(5)}  ${summary.catNames[k].padEnd(20)} ${ap === -1 ? '   -1' : ap.toFixed(4)}`,
+    );
+  });
+  if (opts.plot) console.log(`\nplot: ${opts.plot}`);
+}
+
+function vocPaths(opts: VocOpts): { annotations: string; imageset: string } {
+  if (opts.root) {
+    return {
+      annotations: opts.annotations ?? join(opts.root, 'Annotations'),
+      imageset: opts.imageset ?? join(opts.root, 'ImageSets', 'Main', `${opts.split}.txt`),
+    };
+  }
+  if (!opts.annotations || !opts.imageset)
+    throw new UsageError(
+      'eval voc needs --annotations DIR and --imageset FILE, or --root VOCdevkit/VOC2007 [--split test]',
+    );
+  return { annotations: opts.annotations, imageset: opts.imageset };
+}
+
+async function runVoc(opts: VocOpts, cmd: Command): Promise<void> {
+  const { annotations, imageset } = vocPaths(opts);
+  const ids = readImageSet(imageset);
+  if (ids.length === 0) throw new ResdetError(`${imageset}: the image set is empty`);
+  const gt = readVocGroundTruth(annotations, ids);
+  const gtClasses = new Set(gt.flatMap((img) => img.objects.map((o) => o.name)));
+  const given = opts.classes
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  let detections: VocDetection[];
+  let classes: string[] | undefined = given;
+  const isJson = opts.dets.toLowerCase().endsWith('.json');
+  if (isJson) {
+    const doc = await readJsonDocument(opts.dets);
+    detections = vocDetectionsFromCocoJson(doc, given ?? VOC_CLASSES, ids, opts.dets);
+  } else {
+    if (!opts.dets.includes('{cls}') && !opts.dets.includes('%s'))
+      throw new UsageError(
+        `--dets "${opts.dets}" is neither a .json results list nor a per-class pattern`,
+        "write the class as {cls}, e.g. 'results/comp4_det_test_{cls}.txt'",
+      );
+    const candidates = given ?? [
+      ...VOC_CLASSES,
+      ...[...gtClasses].filter((c) => !VOC_CLASSES.includes(c)).sort(),
+    ];
+    const files = readVocResultFiles(opts.dets, candidates);
+    if (files.classes.length === 0)
+      throw new ResdetError(
+        `no result file matches ${opts.dets} for any class (tried ${candidates.slice(0, 5).join(', ')}, ...)`,
+      );
+    const missing = (given ?? [...gtClasses]).filter((c) => !files.classes.includes(c));
+    if (missing.length > 0)
+      process.stderr.write(
+        `resdet: no result file for ${missing.join(', ')}: ${given ? 'AP 0' : 'not evaluated'}\n`,
+      );
+    detections = files.detections;
+    classes = given ?? files.classes;
+  }
+  const summary = evaluateVoc(gt, detections, {
+    metric: opts.metric,
+    classes,
+    gtSource: annotations,
+    dtSource: opts.dets,
+  });
+  verboseLog(cmd, `${ids.length} images, ${detections.length} detections, ${summary.classes.length} classes`);
+  if (opts.plot) await writeVocPlot(opts.plot, summary);
+  if (opts.json) {
+    printJson({ metric: summary.metric, mAP: summary.mAP, per_class: summary.per_class });
+    return;
+  }
+  printVoc(summary, ids.length);
+  if (opts.plot) console.log(`\nplot: ${opts.plot}`);
+}
+
+function printVoc(s: VocSummary, images: number): void {
+  const name = s.metric === 'voc07' ? 'VOC2007 11-point' : 'VOC2010+ area';
+  console.log(`${name} AP at IoU > 0.5 on ${images} images`);
+  const w = Math.max(8, ...s.classes.map((c) => c.length));
+  console.log(`  ${'class'.padEnd(w)}  AP      objects  detections`);
+  for (const c of s.classes) {
+    const d = s.details[c];
+    const ap = d.ap === -1 ? '  -1  ' : d.ap.toFixed(4);
+    console.log(
+      `  ${c.padEnd(w)}  ${ap}  ${String(d.npos).padStart(7)}  ${String(d.detections).padStart(10)}`,
+    );
+  }
+  console.log(`  ${'mAP'.padEnd(w)}  ${s.mAP.toFixed(4)}`);
+}
+
+export function register(program: Command): void {
+  const evalCmd = program
+    .command('eval')
+    .description('detection mAP: COCO (pycocotools bbox protocol) and PASCAL VOC');
+
+  evalCmd
+    .command('coco')
+    .description("COCO bbox AP/AR, the same numbers as pycocotools' COCOeval")
+    .requiredOption('--gt <file>', 'COCO instances JSON (ground truth); large files are streamed')
+    .requiredOption(
+      '--dt <file>',
+      'results JSON: [{"image_id", "category_id", "bbox": [x,y,w,h], "score"}, ...]',
+    )
+    .option('--json', 'print {"AP", ..., "ARl", "per_category": {"<catId>": AP}}')
+    .option('--plot <png>', 'write precision/recall curves per category and area range')
+    .action(async (opts: CocoOpts, cmd: Command) => runCoco(opts, cmd));
+
+  evalCmd
+    .command('voc')
+    .description("PASCAL VOC AP per class and mAP, as py-faster-rcnn's voc_eval")
+    .option('--annotations <dir>', 'directory of <image_id>.xml annotations')
+    .option('--imageset <file>', 'image ids to evaluate, one per line (ImageSets/Main/test.txt)')
+    .option(
+      '--root <dir>',
+      'a VOC year directory (VOCdevkit/VOC2007): Annotations/ and ImageSets/Main/<split>.txt',
+    )
+    .option('--split <name>', 'image set under --root', 'test')
+    .requiredOption(
+      '--dets <pattern|file.json>',
+      "per-class devkit files with {cls} ('results/comp4_det_test_{cls}.txt') or a COCO-style results .json",
+    )
+    .addOption(
+      new Option('--metric <name>', 'voc07: 11-point (VOC2007); area: area under the PR envelope (VOC2010+)')
+        .choices(['voc07', 'area'])
+        .default('voc07'),
+    )
+    .option('--classes <list>', 'comma-separated classes to evaluate (default: those with results)')
+    .option('--json', 'print {"metric", "mAP", "per_class": {"<class>": AP}}')
+    .option('--plot <png>', 'write precision/recall curves per class')
+    .action(async (opts: VocOpts, cmd: Command) => {
+      if (!opts.root && opts.annotations && !existsSync(opts.annotations))
+        throw new ResdetError(`--annotations ${opts.annotations} does not exist`);
+      await runVoc(opts, cmd);
+    });
+}
