@@ -4,3 +4,5 @@ export * from './params.js';
 export { BN_EPS, BN_MOMENTUM } from './layers.js';
 export * from './resnet.js';
 export * from './imagenet.js';
+export * from './classifier.js';
+export * from './catalog.js';

@@ -12,7 +12,8 @@ function recordingGradients(): boolean {
   return (tf.engine().state as { gradientDepth: number }).gradientDepth > 0;
 }
 
-function heNormal(rng: Rng, shape: number[], fanOut: number): tf.Tensor {
+function heNormal(rng: Rng | null, shape: number[], fanOut: number): tf.Tensor {
+  if (!rng) return tf.zeros(shape);
   // torchvision: kaiming_normal_(mode="fan_out", nonlinearity="relu"), std = sqrt(2 / fan_out).
   const std = Math.sqrt(2 / fanOut);
   const n = shape.reduce((a, b) => a * b, 1);
@@ -46,7 +47,7 @@ export class ConvBn {
   frozen = false;
   private folded?: FoldedWeights;
 
-  constructor(store: ParamStore, spec: ConvSpec, rng: Rng, zeroGamma = false) {
+  constructor(store: ParamStore, spec: ConvSpec, rng: Rng | null, zeroGamma = false) {
     this.spec = spec;
     const { k, inC, outC } = spec;
     this.weight = store.add(`${spec.name}.weight`, heNormal(rng, [k, k, inC, outC], outC * k * k), 'conv');
@@ -141,9 +142,10 @@ export class Linear {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
 
-  constructor(store: ParamStore, name: string, inF: number, outF: number, rng: Rng) {
+  constructor(store: ParamStore, name: string, inF: number, outF: number, rng: Rng | null) {
     const bound = 1 / Math.sqrt(inF);
-    const uniform = (n: number) => Float32Array.from({ length: n }, () => rng.uniform(-bound, bound));
+    const uniform = (n: number) =>
+      rng ? Float32Array.from({ length: n }, () => rng.uniform(-bound, bound)) : new Float32Array(n);
     this.weight = store.add(`${name}.weight`, tf.tensor(uniform(inF * outF), [inF, outF]), 'linear');
     this.bias = store.add(`${name}.bias`, tf.tensor(uniform(outF), [outF]), 'vector');
   }

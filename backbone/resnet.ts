@@ -15,7 +15,7 @@ class Block {
   readonly units: ConvBn[];
   readonly projection?: ConvBn;
 
-  constructor(store: ParamStore, spec: BlockSpec, rng: Rng, zeroInitResidual: boolean) {
+  constructor(store: ParamStore, spec: BlockSpec, rng: Rng | null, zeroInitResidual: boolean) {
     this.spec = spec;
     this.units = spec.convs.map(
       (c, i) =>
@@ -43,17 +43,27 @@ class Block {
     else if (sc.kind === 'projection') shortcut = (this.projection as ConvBn).apply(x, training, false);
     else {
       // Option A: the identity subsampled like the branch, zero channels appended (parameter-free).
-      const [n, h, w, c] = x.shape;
-      const sub =
-        sc.stride > 1 ? tf.stridedSlice(x, [0, 0, 0, 0], [n, h, w, c], [1, sc.stride, sc.stride, 1]) : x;
-      shortcut = tf.pad(sub as tf.Tensor4D, [
-        [0, 0],
-        [0, 0],
-        [0, 0],
-        [0, sc.outC - sc.inC],
-      ]);
+      // One strided 1x1 conv with the filter [I | 0] does both exactly, and unlike stridedSlice
+      // it has a gradient in TF.js.
+      shortcut = tf.conv2d(x, this.optionAFilter(sc.inC, sc.outC), sc.stride, 'valid');
     }
     return tf.relu(tf.add(y, shortcut)) as tf.Tensor4D;
+  }
+
+  private padFilter?: tf.Tensor4D;
+
+  private optionAFilter(inC: number, outC: number): tf.Tensor4D {
+    if (!this.padFilter) {
+      const eye = new Float32Array(inC * outC);
+      for (let c = 0; c < inC; c++) eye[c * outC + c] = 1;
+      this.padFilter = tf.keep(tf.tensor4d(eye, [1, 1, inC, outC]));
+    }
+    return this.padFilter;
+  }
+
+  dispose(): void {
+    this.padFilter?.dispose();
+    this.padFilter = undefined;
   }
 
   allUnits(): ConvBn[] {
@@ -75,12 +85,12 @@ export class ResNet {
   private readonly fc?: Linear;
   private disposed = false;
 
-  constructor(config: ResNetConfig) {
+  constructor(config: ResNetConfig, opts: BuildOptions = {}) {
     validateConfig(config);
     this.config = { ...config, layers: [...config.layers] };
     this.plan = planResNet(this.config);
     this.params = new ParamStore();
-    const rng = new Rng(config.seed);
+    const rng = opts.initialize === false ? null : new Rng(config.seed);
     this.stemUnit = new ConvBn(this.params, this.plan.stem, rng);
     this.stages = this.plan.stages.map((s) =>
       s.blocks.map((b) => new Block(this.params, b, rng, config.zeroInitResidual)),
@@ -193,6 +203,7 @@ export class ResNet {
     if (this.disposed) return;
     this.disposed = true;
     for (const unit of this.allUnits()) unit.releaseCache();
+    for (const block of this.stages.flat()) block.dispose();
     this.params.dispose();
   }
 
@@ -241,6 +252,11 @@ export class ResNet {
   }
 }
 
-export function buildResNet(config: ResNetConfig): ResNet {
-  return new ResNet(config);
+export interface BuildOptions {
+  /** false skips He initialisation (weights start at zero): for models about to load a state dict. */
+  initialize?: boolean;
+}
+
+export function buildResNet(config: ResNetConfig, opts: BuildOptions = {}): ResNet {
+  return new ResNet(config, opts);
 }

@@ -1,7 +1,21 @@
 import type { Command } from 'commander';
+import * as classify from './classify.js';
 import * as demo from './demo.js';
 import * as evalCmd from './eval.js';
+import * as exportCmd from './export.js';
+import * as importCmd from './import.js';
 import * as info from './info.js';
+import * as init from './init.js';
+import * as models from './models.js';
 
 /** Every `resdet` subcommand; each module registers itself on the program. */
-export const commands: ReadonlyArray<{ register(program: Command): void }> = [info, demo, evalCmd];
+export const commands: ReadonlyArray<{ register(program: Command): void }> = [
+  info,
+  demo,
+  models,
+  init,
+  importCmd,
+  exportCmd,
+  classify,
+  evalCmd,
+];

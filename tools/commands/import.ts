@@ -1,0 +1,119 @@
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { type Command, Option } from 'commander';
+import { parseClassNames, saveClassifier } from '../../backbone/classifier.js';
+import { resnetConfig, type StridePlacement } from '../../backbone/config.js';
+import { imagenetClasses } from '../../backbone/imagenet.js';
+import { buildResNet } from '../../backbone/resnet.js';
+import { CONFIG_FILE } from '../../core/checkpoint.js';
+import { ResdetError, UsageError } from '../../core/errors.js';
+import { readSafetensors } from '../../core/safetensors.js';
+import { parseListOption, printJson, useBackend } from '../common.js';
+
+interface ImportOptions {
+  arch: string;
+  weights: string;
+  out: string;
+  classes?: string;
+  stridePlacement: StridePlacement;
+  layers?: number[];
+  force?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('import')
+    .description('import published weights into a resdet checkpoint')
+    .argument('<format>', 'source format: torchvision (a state_dict saved as .safetensors)')
+    .requiredOption('--arch <arch>', 'architecture of the weights, e.g. resnet50 (see `resdet models`)')
+    .requiredOption(
+      '--weights <file>',
+      '.safetensors file with torchvision state_dict names (F32, F16 or BF16)',
+    )
+    .requiredOption('--out <dir>', 'checkpoint directory to write')
+    .option(
+      '--classes <classes>',
+      'class names: "imagenet", a count or a comma list (default: ImageNet names for 1000 outputs)',
+    )
+    .addOption(
+      new Option(
+        '--stride-placement <where>',
+        'Bottleneck stride: v1.5 for torchvision, v1 for Caffe-converted weights',
+      )
+        .choices(['v1', 'v1.5'])
+        .default('v1.5'),
+    )
+    .option(
+      '--layers <list>',
+      "blocks per stage when they differ from the arch's, e.g. 1,1,1,1",
+      parseListOption('--layers'),
+    )
+    .option('--force', 'overwrite an existing checkpoint in --out')
+    .option('--json', 'machine-readable summary')
+    .action(async (format: string, opts: ImportOptions, cmd: Command) => {
+      if (format !== 'torchvision') {
+        throw new UsageError(`import: unknown format "${format}"`, 'supported: torchvision');
+      }
+      if (!opts.force && existsSync(join(opts.out, CONFIG_FILE))) {
+        throw new UsageError(
+          `${opts.out} already holds a checkpoint`,
+          'choose another --out or pass --force',
+        );
+      }
+      const file = readSafetensors(opts.weights);
+      if (!file.has('fc.weight') || !file.has('conv1.weight')) {
+        throw new ResdetError(
+          `${opts.weights}: no ${file.has('conv1.weight') ? 'fc.weight' : 'conv1.weight'} tensor: not a torchvision ResNet classifier state_dict`,
+          'save `model.state_dict()` of a torchvision.models.resnet* model (see the README)',
+        );
+      }
+      // Output classes, stem width and input channels come from the file, so reduced-width
+      // or fine-tuned torchvision models import too; every other shape is checked by name.
+      const numClasses = file.info('fc.weight').shape[0];
+      const [baseWidth, inChannels] = file.info('conv1.weight').shape;
+      const config = resnetConfig(opts.arch, {
+        numClasses,
+        baseWidth,
+        inChannels,
+        stridePlacement: opts.stridePlacement,
+        ...(opts.layers && { layers: opts.layers }),
+      });
+      const classes = opts.classes
+        ? parseClassNames(opts.classes, imagenetClasses)
+        : numClasses === 1000
+          ? imagenetClasses()
+          : Array.from({ length: numClasses }, (_, i) => String(i));
+      if (classes.length !== numClasses) {
+        throw new UsageError(
+          `--classes gives ${classes.length} names but ${opts.weights} has ${numClasses} outputs`,
+        );
+      }
+      await useBackend(cmd);
+      const model = buildResNet(config, { initialize: false });
+      try {
+        const result = model.loadStateDict(file);
+        const dtypes = [...new Set(file.names().map((n) => file.info(n).dtype))].sort();
+        saveClassifier(opts.out, model, {
+          arch: opts.arch,
+          classes,
+          extra: { source: { format: 'torchvision', file: basename(opts.weights), dtypes } },
+        });
+        const summary = {
+          arch: opts.arch,
+          out: opts.out,
+          tensors: result.loaded.length,
+          dtypes,
+          classes: numClasses,
+          params: model.cost().params,
+        };
+        if (opts.json) printJson(summary);
+        else
+          console.log(
+            `imported ${summary.tensors} tensors (${dtypes.join(', ')}) of ${opts.arch} (${numClasses} classes) into ${opts.out}`,
+          );
+      } finally {
+        model.dispose();
+      }
+    });
+}
