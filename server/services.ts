@@ -1,0 +1,65 @@
+/**
+ * What the server needs from the models and the evaluation library, as small interfaces of its
+ * own: the app is built and tested against these, and adapters (models.ts, evaluators.ts) wrap
+ * the real implementations.
+ */
+
+/** Decoded 8-bit RGB pixels, row-major HWC. Same shape as data/image's RgbImage. */
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export interface Classification {
+  index: number;
+  label: string;
+  prob: number;
+  logit: number;
+}
+
+export interface Detection {
+  /** [x1, y1, x2, y2] in original-image pixels. */
+  box: [number, number, number, number];
+  label: string;
+  labelIndex: number;
+  score: number;
+}
+
+/** What /v1/models says about one model. */
+export interface ModelInfo {
+  /** Where it came from (the checkpoint folder's name) or a short name. */
+  name: string;
+  kind: 'classifier' | 'detector';
+  arch: string;
+  classes: string[];
+  /** Input sizes and normalisation, as the checkpoint's config states them. */
+  preprocessing: Record<string, unknown>;
+}
+
+export interface ClassifierService {
+  readonly info: ModelInfo;
+  classify(image: RgbImage, opts: { topk: number }): Promise<Classification[]>;
+}
+
+export interface DetectorService {
+  readonly info: ModelInfo;
+  /** The dataset's COCO category id for each class index, when the model was trained on COCO. */
+  readonly categoryIds?: readonly number[];
+  detect(image: RgbImage, opts: { scoreThreshold: number; maxDetections: number }): Promise<Detection[]>;
+}
+
+/** Loaded once per process and shared by every request. */
+export interface Models {
+  detector: DetectorService;
+  classifier?: ClassifierService;
+}
+
+/**
+ * The evaluation library behind /v1/evaluate/*: plain JSON in, numbers out. Bad input throws a
+ * ResdetError (answered 400 with its message).
+ */
+export interface Evaluators {
+  coco(body: unknown): Promise<unknown> | unknown;
+  voc(body: unknown): Promise<unknown> | unknown;
+}
