@@ -1,2 +1,4 @@
-export {};
 export * from './coco/index.js';
+export * from './detection/index.js';
+export * from './synth/index.js';
+export * from './seed.js';

@@ -1,0 +1,10 @@
+export * from './types.js';
+export * from './classes.js';
+export * from './problems.js';
+export * from './build.js';
+export * from './voc.js';
+export * from './coco.js';
+export * from './spec.js';
+export * from './write.js';
+export * from './image-check.js';
+export type { CocoInstances } from './coco-source.js';

@@ -1,0 +1,167 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { ResdetError } from '../../core/errors.js';
+import { type ArrayDetectionDataset, buildDataset, type RawImage, type RawObject } from './build.js';
+import { readClassesFile, VOC_CLASSES } from './classes.js';
+import type { DataProblem, OpenOptions } from './types.js';
+
+/**
+ * PASCAL VOC (2007/2012 layout): ROOT/Annotations/<id>.xml, ROOT/ImageSets/Main/<split>.txt,
+ * ROOT/JPEGImages/<id>.jpg, where ROOT is e.g. VOCdevkit/VOC2007. Coordinates in the XML are 1-based
+ * and inclusive; they are converted to resdet's 0-based exclusive-style boxes as
+ * [xmin - 1, ymin - 1, xmax, ymax] (types.ts explains the convention).
+ */
+
+export interface VocOpenOptions extends OpenOptions {
+  /** Class names in label order; default ROOT/classes.txt if present, else the 20 VOC classes. */
+  classes?: readonly string[];
+}
+
+export const VOC_DEFAULT_SPLIT = 'trainval';
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: true,
+  isArray: (name) => name === 'object',
+});
+
+/** A numeric id for a VOC stem: "000029" -> 29, "2008_000123" -> 2008000123; else undefined. */
+export function vocImageId(stem: string): number | undefined {
+  if (/^\d{1,15}$/.test(stem)) return Number(stem);
+  const m = /^(\d{4})_(\d{1,9})$/.exec(stem);
+  if (m) return Number(m[1] + m[2].padStart(6, '0'));
+  return undefined;
+}
+
+export function vocSplits(root: string): string[] {
+  const dir = join(root, 'ImageSets', 'Main');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.txt') && !f.includes('_'))
+    .map((f) => f.slice(0, -4))
+    .sort();
+}
+
+export function readVocSplit(root: string, split: string): string[] {
+  if (!existsSync(join(root, 'Annotations'))) {
+    const nested = ['VOC2007', 'VOC2012'].filter((y) => existsSync(join(root, y, 'Annotations')));
+    throw new ResdetError(
+      `${root}: not a VOC root (no Annotations folder)`,
+      nested.length > 0
+        ? `use the year folder, e.g. voc:${join(root, nested[0])}`
+        : 'ROOT must contain Annotations/, ImageSets/Main/ and JPEGImages/',
+    );
+  }
+  const path = join(root, 'ImageSets', 'Main', `${split}.txt`);
+  if (!existsSync(path)) {
+    const have = vocSplits(root);
+    throw new ResdetError(
+      `${path}: no such split "${split}"`,
+      have.length > 0 ? `splits here: ${have.join(', ')}` : 'ImageSets/Main holds no split files',
+    );
+  }
+  return readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter((l) => l.length > 0);
+}
+
+interface VocXmlObject {
+  name?: string;
+  difficult?: string;
+  crowd?: string;
+  bndbox?: { xmin?: string; ymin?: string; xmax?: string; ymax?: string };
+}
+
+interface VocXml {
+  annotation?: {
+    filename?: string;
+    size?: { width?: string; height?: string };
+    object?: VocXmlObject[];
+  };
+}
+
+/** Parses one annotation file into a RawImage, or returns the problem that prevents it. */
+export function parseVocAnnotation(
+  xmlPath: string,
+  id: string,
+  imageDir: string,
+  labelOf: (name: string) => number | undefined,
+): RawImage | DataProblem {
+  const problem = (message: string): DataProblem => ({
+    kind: 'bad-record',
+    file: xmlPath,
+    record: id,
+    message,
+    skips: 'image',
+  });
+  if (!existsSync(xmlPath)) return problem('annotation file not found');
+  let doc: VocXml;
+  try {
+    doc = parser.parse(readFileSync(xmlPath, 'utf8')) as VocXml;
+  } catch (err) {
+    return problem(`invalid XML (${(err as Error).message.split('\n')[0]})`);
+  }
+  const ann = doc.annotation;
+  if (!ann || typeof ann !== 'object') return problem('no <annotation> element');
+  const width = Number(ann.size?.width);
+  const height = Number(ann.size?.height);
+  if (!Number.isFinite(width) || !Number.isFinite(height)) return problem('missing or invalid <size>');
+  let path = join(imageDir, `${id}.jpg`);
+  if (!existsSync(path) && ann.filename && existsSync(join(imageDir, ann.filename))) {
+    path = join(imageDir, ann.filename);
+  }
+  const objects: RawObject[] = (ann.object ?? []).map((o, k) => {
+    const name = String(o.name ?? '').trim();
+    const b = o.bndbox ?? {};
+    return {
+      record: `object ${k + 1} (${name || 'no name'})`,
+      label: labelOf(name),
+      className: name,
+      // 1-based inclusive -> 0-based exclusive-style: only the start moves.
+      box: [Number(b.xmin) - 1, Number(b.ymin) - 1, Number(b.xmax), Number(b.ymax)],
+      difficult: o.difficult === '1',
+      crowd: o.crowd === '1',
+    };
+  });
+  return {
+    file: xmlPath,
+    record: id,
+    id,
+    imageId: vocImageId(id) ?? 0,
+    path,
+    width,
+    height,
+    objects,
+  };
+}
+
+/** Opens ROOT's split as a dataset (see VocOpenOptions for where the class names come from). */
+export async function openVoc(
+  root: string,
+  split: string = VOC_DEFAULT_SPLIT,
+  opts: VocOpenOptions = {},
+): Promise<ArrayDetectionDataset> {
+  const ids = readVocSplit(root, split);
+  const classes = opts.classes ?? readClassesFile(root) ?? VOC_CLASSES;
+  const labels = new Map(classes.map((c, i) => [c, i + 1]));
+  const labelOf = (name: string) => labels.get(name);
+  const images: RawImage[] = [];
+  const problems: DataProblem[] = [];
+  for (const id of ids) {
+    const parsed = parseVocAnnotation(
+      join(root, 'Annotations', `${id}.xml`),
+      id,
+      join(root, 'JPEGImages'),
+      labelOf,
+    );
+    if ('kind' in parsed) problems.push(parsed);
+    else images.push(parsed);
+  }
+  // Stems that are not numbers get numbers after the largest numeric one, in split order.
+  let next = Math.max(0, ...images.map((im) => im.imageId)) + 1;
+  for (const im of images) if (im.imageId === 0 && vocImageId(im.id) === undefined) im.imageId = next++;
+  return buildDataset(`voc:${root}:${split}`, classes, images, opts, problems);
+}
