@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { assetPath } from '../core/paths.js';
 import { toCocoResults, toVocLines } from './formats.js';
+import { evaluators as defaultEvaluators } from './evaluators.js';
 import { errorBody, HttpError, toHttpError } from './http-error.js';
 import { checkImage, decodeChecked, makeImageReader } from './image-input.js';
 import { PROMETHEUS_CONTENT_TYPE, ServerMetrics } from './metrics.js';
@@ -30,8 +31,8 @@ export class Lifecycle {
 export interface AppOptions {
   /** The models, or a promise of them: until it settles /readyz and the model routes answer 503. */
   models: Models | Promise<Models>;
-  /** Behind /v1/evaluate/*; without it those routes answer 501. */
-  evaluators?: Evaluators;
+  /** Behind /v1/evaluate/*: default the evaluation library; `false` turns the routes off (501). */
+  evaluators?: Evaluators | false;
   /** Backend name reported by /v1/models. */
   backend?: string;
   maxBodyBytes?: number;
@@ -253,7 +254,7 @@ export function createApp(options: AppOptions): Express {
   });
 
   const evaluate = (kind: 'coco' | 'voc') => async (req: Request, res: Response) => {
-    const evaluators = options.evaluators;
+    const evaluators = options.evaluators ?? defaultEvaluators;
     if (!evaluators) throw new HttpError(501, 'no_evaluator', 'evaluation is not available on this server');
     const type = (req.headers['content-type'] ?? '').toLowerCase();
     if (!type.startsWith('application/json'))

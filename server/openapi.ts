@@ -404,21 +404,48 @@ const SCHEMAS: Record<string, Schema> = {
   },
   VocEvalRequest: {
     type: 'object',
-    required: ['annotations', 'detections'],
+    required: ['images', 'detections'],
     properties: {
-      annotations: {
-        type: 'object',
+      images: {
+        type: 'array',
         description:
-          'Per image id: {objects: [{name, bbox: [xmin, ymin, xmax, ymax] (1-based, inclusive), difficult?}]}.',
-        additionalProperties: { type: 'object' },
+          'The evaluated images and their objects; bbox [xmin, ymin, xmax, ymax] is 1-based and inclusive, as in VOC XML.',
+        items: {
+          type: 'object',
+          required: ['id', 'objects'],
+          properties: {
+            id: { type: 'string' },
+            objects: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['name', 'bbox'],
+                properties: { name: { type: 'string' }, bbox: box, difficult: { type: 'boolean' } },
+              },
+            },
+          },
+        },
       },
       detections: {
         type: 'array',
-        description:
-          'Detections {image_id, class, score, bbox: [xmin, ymin, xmax, ymax]} (1-based, devkit convention).',
-        items: { type: 'object' },
+        description: 'Detections, boxes in the same 1-based devkit convention.',
+        items: {
+          type: 'object',
+          required: ['image_id', 'class', 'score', 'bbox'],
+          properties: {
+            image_id: { type: 'string' },
+            class: { type: 'string' },
+            score: { type: 'number' },
+            bbox: box,
+          },
+        },
       },
       metric: { type: 'string', enum: ['voc07', 'area'], description: 'Default: both.' },
+      classes: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'Classes to report, in order (default: all seen).',
+      },
     },
   },
   VocEvalResult: {
