@@ -8,3 +8,5 @@ export * from './spec.js';
 export * from './write.js';
 export * from './image-check.js';
 export type { CocoInstances } from './coco-source.js';
+export * from './stats.js';
+export * from './convert.js';
