@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import * as classify from './classify.js';
+import * as data from './data.js';
 import * as demo from './demo.js';
 import * as evalCmd from './eval.js';
 import * as exportCmd from './export.js';
@@ -7,6 +8,7 @@ import * as importCmd from './import.js';
 import * as info from './info.js';
 import * as init from './init.js';
 import * as models from './models.js';
+import * as serve from './serve.js';
 
 /** Every `resdet` subcommand; each module registers itself on the program. */
 export const commands: ReadonlyArray<{ register(program: Command): void }> = [
@@ -18,4 +20,6 @@ export const commands: ReadonlyArray<{ register(program: Command): void }> = [
   exportCmd,
   classify,
   evalCmd,
+  data,
+  serve,
 ];
