@@ -27,6 +27,7 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
   const recThrs = Float64Array.from(p.recThrs);
 
   let order = new Int32Array(1024);
+  let kept = new Int32Array(1024);
   let rc = new Float64Array(1024);
   let pr = new Float64Array(1024);
   for (let k = 0; k < K; k++) {
@@ -35,6 +36,7 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
     const n = hi - lo;
     if (n > order.length) {
       order = new Int32Array(n * 2);
+      kept = new Int32Array(n * 2);
       rc = new Float64Array(n * 2);
       pr = new Float64Array(n * 2);
     }
@@ -45,22 +47,23 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
     part.sort((x, y) => dtScore[y] - dtScore[x] || x - y);
     for (let j = 0; j < n; j++) order[j] = part[j];
 
-    for (let a = 0; a < A; a++) {
-      const np = npig[k * A + a];
-      if (np === 0) continue;
-      for (let m = 0; m < M; m++) {
-        const maxDet = p.maxDets[m];
+    for (let m = 0; m < M; m++) {
+      // The top maxDet of each image, still in ranked order.
+      const maxDet = p.maxDets[m];
+      let nm = 0;
+      for (let j = 0; j < n; j++) if (dtRank[order[j]] < maxDet) kept[nm++] = order[j];
+      for (let a = 0; a < A; a++) {
+        const np = npig[k * A + a];
+        if (np === 0) continue;
         for (let t = 0; t < T; t++) {
-          const st = status.subarray((a * T + t) * ND, (a * T + t + 1) * ND);
+          const base = (a * T + t) * ND;
           let tp = 0;
           let fp = 0;
           let nd = 0;
           // Ignored detections leave tp and fp unchanged, and the envelope and the recall
           // search give the same values with or without those repeated points: skip them.
-          for (let j = 0; j < n; j++) {
-            const q = order[j];
-            if (dtRank[q] >= maxDet) continue;
-            const s = st[q];
+          for (let j = 0; j < nm; j++) {
+            const s = status[base + kept[j]];
             if (s === IGNORED) continue;
             if (s === TP) tp++;
             else fp++;

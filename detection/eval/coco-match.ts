@@ -203,6 +203,18 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
           scratchIou[dd * G + gg] = v;
         }
       }
+      if (G === 0) {
+        // No GT: every detection is a false positive unless its area is outside the range.
+        for (let a = 0; a < A; a++) {
+          const [lo, hi] = p.areaRanges[a].range;
+          for (let dd = 0; dd < D; dd++) {
+            const area = dArea[d0 + dd];
+            const st = area < lo || area > hi ? IGNORED : FP;
+            for (let t = 0; t < T; t++) status[(a * T + t) * ND + d0 + dd] = st;
+          }
+        }
+        continue;
+      }
       for (let a = 0; a < A; a++) {
         const [lo, hi] = p.areaRanges[a].range;
         // Stable sort of GT: not ignored first.
@@ -223,7 +235,7 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
           }
         }
         for (let t = 0; t < T; t++) {
-          gtm.fill(0, 0, G);
+          for (let s = 0; s < G; s++) gtm[s] = 0;
           const base = (a * T + t) * ND + d0;
           for (let dd = 0; dd < D; dd++) {
             let iou = thr[t];
