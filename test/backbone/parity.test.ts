@@ -101,3 +101,50 @@ for (const backend of ['cpu', 'wasm'] as BackendName[]) {
     });
   });
 }
+
+/**
+ * A Bottleneck net from torchvision's own Bottleneck and _make_layer (v1.5 stride, projections in
+ * every stage incl. layer1), widths 8/16/32/64, [2, 1, 2, 1] blocks, F32 weights, randomised BN,
+ * on a 70x54 input so strided layers see even and odd sizes. Written by runs/scratch/gen_torch.py
+ * (torchvision 0.14.1). Same tolerances as above.
+ */
+const bdir = join(import.meta.dirname, 'fixtures');
+const bexpected = JSON.parse(readFileSync(join(bdir, 'bottleneck_small_expected.json'), 'utf8')) as {
+  crop: [number, number];
+  logits: number[];
+  features: Record<FeatureName, FeatureSummary>;
+};
+
+for (const backend of ['cpu', 'wasm'] as BackendName[]) {
+  describe(`small torchvision Bottleneck ResNet on ${backend}`, () => {
+    it('reproduces logits and feature samples', async () => {
+      await initBackend(backend, { notice: () => {} });
+      const model = buildResNet(
+        resnetConfig('resnet50', { layers: [2, 1, 2, 1], baseWidth: 8, numClasses: 5 }),
+        { initialize: false },
+      );
+      model.loadStateDict(readSafetensors(join(bdir, 'bottleneck_small.safetensors')));
+      const full = await decodeImage(join(bdir, 'eval_301x257.png'));
+      const [w, h] = bexpected.crop;
+      const data = new Uint8Array(w * h * 3);
+      for (let y = 0; y < h; y++)
+        data.set(full.data.subarray(y * full.width * 3, (y * full.width + w) * 3), y * w * 3);
+      const x = rgbToTensor({ data, width: w, height: h });
+      const logits = Array.from(model.forward(x, false).dataSync());
+      const tol = 1e-3 * Math.max(1, ...bexpected.logits.map(Math.abs));
+      logits.forEach((v, i) =>
+        expect(Math.abs(v - bexpected.logits[i]), `logit ${i}`).toBeLessThanOrEqual(tol),
+      );
+      const feats = model.features(x);
+      for (const [name, want] of Object.entries(bexpected.features)) {
+        const t = feats[name as FeatureName];
+        expect(t?.shape, name).toEqual(want.shape_nhwc);
+        const d = t?.dataSync() ?? new Float32Array();
+        for (const s of want.samples)
+          expect(Math.abs(d[s.nhwc_flat_index] - s.value), name).toBeLessThanOrEqual(1e-4);
+      }
+      tf.dispose([x, ...Object.values(feats)]);
+      model.dispose();
+    });
+  });
+}
