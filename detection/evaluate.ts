@@ -1,0 +1,184 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../core/atomic.js';
+import { Progress } from '../core/progress.js';
+import { cocoInstances } from '../data/detection/write.js';
+import type { DetectionDataset, DetectionSample } from '../data/detection/types.js';
+import { decodeImage } from '../data/image/decode.js';
+import type { Detection, Detector } from './detector.js';
+import { type CocoSummary, evaluateCoco } from './eval/coco.js';
+import {
+  evaluateVoc,
+  type VocBox,
+  type VocDetection,
+  type VocImage,
+  type VocMetric,
+  type VocSummary,
+} from './eval/voc.js';
+
+/** Detections of one dataset image. */
+export interface ImageDetections {
+  sample: DetectionSample;
+  detections: Detection[];
+}
+
+/** Runs the detector over the first `limit` images of a dataset (all by default). */
+export async function detectDataset(
+  detector: Detector,
+  dataset: DetectionDataset,
+  opts: { limit?: number; scoreThreshold?: number; silent?: boolean; label?: string } = {},
+): Promise<ImageDetections[]> {
+  const n = Math.min(dataset.length, opts.limit ?? dataset.length);
+  const progress = new Progress({
+    total: n,
+    label: opts.label ?? 'detect',
+    unit: 'img',
+    silent: opts.silent,
+  });
+  const out: ImageDetections[] = [];
+  // Decode the next image while the model runs on this one.
+  let next = n > 0 ? decodeImage(dataset.get(0).path) : undefined;
+  for (let i = 0; i < n; i++) {
+    const rgb = await (next as ReturnType<typeof decodeImage>);
+    next = i + 1 < n ? decodeImage(dataset.get(i + 1).path) : undefined;
+    next?.catch(() => {});
+    const detections = await detector.detect(rgb, { scoreThreshold: opts.scoreThreshold });
+    out.push({ sample: dataset.get(i), detections });
+    progress.tick();
+  }
+  progress.finish();
+  return out;
+}
+
+/** VOC devkit boxes: 1-based inclusive corners (xmin = x1 + 1, xmax = x2), as detectron2 writes them. */
+function vocBox(b: ArrayLike<number>): VocBox {
+  return [b[0] + 1, b[1] + 1, b[2], b[3]];
+}
+
+export function vocGroundTruth(results: readonly ImageDetections[], classes: readonly string[]): VocImage[] {
+  return results.map(({ sample }) => ({
+    id: sample.id,
+    objects: Array.from(sample.labels, (label, j) => ({
+      name: classes[label - 1],
+      bbox: vocBox(sample.boxes.subarray(4 * j, 4 * j + 4)),
+      difficult: sample.difficult[j] === 1 || sample.crowd[j] === 1,
+    })),
+  }));
+}
+
+export function vocDetections(results: readonly ImageDetections[]): VocDetection[] {
+  return results.flatMap(({ sample, detections }) =>
+    detections.map((d) => ({ image_id: sample.id, class: d.label, score: d.score, bbox: vocBox(d.box) })),
+  );
+}
+
+/** A COCO results list (`[x, y, w, h]`, category ids from the dataset or 1..K). */
+export interface CocoResultRecord {
+  image_id: number;
+  category_id: number;
+  bbox: [number, number, number, number];
+  score: number;
+}
+
+export function cocoResults(
+  results: readonly ImageDetections[],
+  categoryIds?: readonly number[],
+): CocoResultRecord[] {
+  const r = (v: number) => Math.round(v * 100) / 100;
+  return results.flatMap(({ sample, detections }) =>
+    detections.map((d) => ({
+      image_id: sample.imageId,
+      category_id: categoryIds ? categoryIds[d.labelIndex] : d.labelIndex + 1,
+      bbox: [r(d.box[0]), r(d.box[1]), r(d.box[2] - d.box[0]), r(d.box[3] - d.box[1])] as [
+        number,
+        number,
+        number,
+        number,
+      ],
+      score: Math.round(d.score * 1e5) / 1e5,
+    })),
+  );
+}
+
+/**
+ * COCO ground truth for the evaluated images: the original instances file when the dataset is a
+ * COCO json (its `area` fields are what pycocotools uses), else built from the annotations
+ * (difficult VOC objects become crowd regions, which COCO ignores as VOC does).
+ */
+export function cocoGroundTruth(
+  results: readonly ImageDetections[],
+  dataset: DetectionDataset,
+  annotationsFile?: string,
+): unknown {
+  if (annotationsFile) {
+    const doc = JSON.parse(readFileSync(annotationsFile, 'utf8')) as { images: { id: number }[] };
+    const keep = new Set(results.map((r) => r.sample.imageId));
+    return { ...doc, images: doc.images.filter((im) => keep.has(im.id)) };
+  }
+  return cocoInstances(
+    results.map(({ sample }) => ({
+      ...sample,
+      fileName: sample.path,
+      crowd: Uint8Array.from(sample.crowd, (c, j) => (c || sample.difficult[j] ? 1 : 0)),
+    })),
+    dataset.classes,
+    dataset.categoryIds,
+  );
+}
+
+export type DetectorMetric = VocMetric | 'coco';
+
+export interface DetectorEvaluation {
+  voc?: VocSummary;
+  coco?: CocoSummary;
+}
+
+export function evaluateDetections(
+  results: readonly ImageDetections[],
+  dataset: DetectionDataset,
+  metrics: readonly DetectorMetric[],
+  opts: { annotationsFile?: string } = {},
+): DetectorEvaluation {
+  const out: DetectorEvaluation = {};
+  const vocMetric = metrics.find((m): m is VocMetric => m !== 'coco');
+  if (vocMetric) {
+    out.voc = evaluateVoc(vocGroundTruth(results, dataset.classes), vocDetections(results), {
+      metric: vocMetric,
+      classes: dataset.classes,
+      gtSource: dataset.name,
+    });
+  }
+  if (metrics.includes('coco')) {
+    const gt = cocoGroundTruth(results, dataset, opts.annotationsFile);
+    out.coco = evaluateCoco(gt, cocoResults(results, dataset.categoryIds), {
+      gtSource: opts.annotationsFile ?? dataset.name,
+      imgIds: results.map((r) => r.sample.imageId),
+    });
+  }
+  return out;
+}
+
+/**
+ * Writes the standard result files: `detections_coco.json` (COCO results format) and VOC devkit
+ * files `voc/comp4_det_test_<class>.txt` (`<image_id> <score> <xmin> <ymin> <xmax> <ymax>`).
+ */
+export function writeResultFiles(
+  dir: string,
+  results: readonly ImageDetections[],
+  classes: readonly string[],
+  categoryIds?: readonly number[],
+): { cocoJson: string; vocDir: string } {
+  mkdirSync(join(dir, 'voc'), { recursive: true });
+  const cocoJson = join(dir, 'detections_coco.json');
+  writeFileAtomic(cocoJson, [`${JSON.stringify(cocoResults(results, categoryIds))}\n`]);
+  const vocDir = join(dir, 'voc');
+  const lines = new Map<string, string[]>(classes.map((c) => [c, []]));
+  for (const d of vocDetections(results)) {
+    const b = d.bbox.map((v) => v.toFixed(1)).join(' ');
+    lines.get(d.class)?.push(`${d.image_id} ${d.score.toFixed(6)} ${b}`);
+  }
+  for (const [cls, rows] of lines) {
+    writeFileSync(join(vocDir, `comp4_det_test_${cls}.txt`), rows.length ? `${rows.join('\n')}\n` : '');
+  }
+  return { cocoJson, vocDir };
+}

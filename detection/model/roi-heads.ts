@@ -1,0 +1,189 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ParamStore } from '../../backbone/params.js';
+import type { Rng } from '../../core/rng.js';
+import { decodeBoxesFlat, encodeBoxesFlat, HEAD_BOX_WEIGHTS } from '../box-coder.js';
+import { boxIouFlat, clipBoxesInPlace } from '../boxes.js';
+import { batchedNms } from '../nms.js';
+import type { RoiHeadsConfig } from './config.js';
+import { DenseLayer } from './layers.js';
+import { smoothL1Sum, softmaxCrossEntropy } from './losses.js';
+import { BELOW_LOW, matchBoxes } from './matcher.js';
+import { sampleBalanced } from './sampler.js';
+
+/**
+ * Fast R-CNN's predictor on the pooled conv5_x features: a (K+1)-way classifier and K+1 class-
+ * specific box regressors (torchvision's FastRCNNPredictor names; detectron2's init).
+ */
+export class BoxPredictor {
+  readonly clsScore: DenseLayer;
+  readonly bboxPred: DenseLayer;
+
+  constructor(store: ParamStore, inF: number, numClasses: number, rng: Rng) {
+    this.clsScore = new DenseLayer(
+      store,
+      'roi_heads.box_predictor.cls_score',
+      inF,
+      numClasses + 1,
+      rng,
+      0.01,
+    );
+    this.bboxPred = new DenseLayer(
+      store,
+      'roi_heads.box_predictor.bbox_pred',
+      inF,
+      4 * (numClasses + 1),
+      rng,
+      0.001,
+    );
+  }
+
+  apply(x: tf.Tensor2D): { classLogits: tf.Tensor2D; boxDeltas: tf.Tensor2D } {
+    return { classLogits: this.clsScore.apply(x), boxDeltas: this.bboxPred.apply(x) };
+  }
+}
+
+/** The RoIs one training batch uses, all images together. */
+export interface RoiSamples {
+  /** [R * 5] rows [batch_index, x1, y1, x2, y2]. */
+  rois: Float32Array;
+  /** [R] class per RoI, 0 = background. */
+  labels: Int32Array;
+  /** [R * 4] encoded GT boxes (meaningful where label > 0). */
+  targets: Float32Array;
+}
+
+/**
+ * torchvision's select_training_samples for one batch: GT boxes appended to each image's
+ * proposals, matched at IoU fgIou (no low-quality matches), `batchSizePerImage` sampled with at
+ * most `positiveFraction` foreground, targets encoded with weights (10, 10, 5, 5).
+ */
+export function sampleRois(
+  proposals: Float32Array[],
+  gtBoxes: Float32Array[],
+  gtLabels: Int32Array[],
+  cfg: RoiHeadsConfig,
+  rng: Rng,
+): RoiSamples {
+  const rois: number[] = [];
+  const labels: number[] = [];
+  const targets: number[] = [];
+  proposals.forEach((props, img) => {
+    const gt = gtBoxes[img];
+    const boxes = new Float32Array(props.length + gt.length);
+    boxes.set(props, 0);
+    boxes.set(gt, props.length);
+    const n = boxes.length / 4;
+    const numGt = gt.length / 4;
+    const matches = matchBoxes(boxIouFlat(gt, boxes), numGt, n, {
+      high: cfg.fgIou,
+      low: cfg.bgIou,
+      allowLowQuality: false,
+    });
+    const cls = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const m = matches[i];
+      cls[i] = m >= 0 ? gtLabels[img][m] : m === BELOW_LOW ? 0 : -1;
+    }
+    const { positives, negatives } = sampleBalanced(cls, cfg.batchSizePerImage, cfg.positiveFraction, rng);
+    for (const i of [...positives, ...negatives]) {
+      const b = boxes.subarray(4 * i, 4 * i + 4);
+      rois.push(img, b[0], b[1], b[2], b[3]);
+      labels.push(cls[i]);
+      if (cls[i] > 0) {
+        const m = matches[i];
+        const t = encodeBoxesFlat(gt.subarray(4 * m, 4 * m + 4), b, HEAD_BOX_WEIGHTS);
+        targets.push(t[0], t[1], t[2], t[3]);
+      } else targets.push(0, 0, 0, 0);
+    }
+  });
+  return {
+    rois: Float32Array.from(rois),
+    labels: Int32Array.from(labels),
+    targets: Float32Array.from(targets),
+  };
+}
+
+/**
+ * Fast R-CNN losses: softmax cross-entropy over all sampled RoIs, smooth-L1 on the foreground
+ * RoIs' deltas of their own class, summed and divided by the number of RoIs (torchvision).
+ */
+export function roiLoss(
+  classLogits: tf.Tensor2D,
+  boxDeltas: tf.Tensor2D,
+  samples: RoiSamples,
+): { classifier: tf.Scalar; box: tf.Scalar } {
+  return tf.tidy(() => {
+    const r = samples.labels.length;
+    if (r === 0) return { classifier: tf.scalar(0), box: tf.scalar(0) };
+    const classifier = softmaxCrossEntropy(classLogits, samples.labels);
+    const k1 = classLogits.shape[1];
+    const rows: number[] = [];
+    const targets: number[] = [];
+    for (let i = 0; i < r; i++) {
+      if (samples.labels[i] <= 0) continue;
+      rows.push(i * k1 + samples.labels[i]);
+      for (let j = 0; j < 4; j++) targets.push(samples.targets[4 * i + j]);
+    }
+    if (rows.length === 0) return { classifier, box: tf.scalar(0) };
+    const perClass = tf.reshape(boxDeltas, [r * k1, 4]);
+    const pred = tf.gather(perClass, tf.tensor1d(rows, 'int32'));
+    const box = tf.div(smoothL1Sum(pred, tf.tensor2d(targets, [rows.length, 4])), r) as tf.Scalar;
+    return { classifier, box };
+  });
+}
+
+/** Detections of one image: boxes in the resized image's pixels, labels 1..K, best first. */
+export interface RawDetections {
+  boxes: Float32Array;
+  scores: Float32Array;
+  labels: Int32Array;
+}
+
+/**
+ * torchvision's postprocess_detections for one image: softmax scores, class-specific boxes
+ * decoded and clipped, scores <= scoreThreshold and tiny boxes dropped, per-class NMS, best
+ * `detectionsPerImage` kept.
+ */
+export function postprocessDetections(
+  probs: Float32Array,
+  deltas: Float32Array,
+  proposals: Float32Array,
+  imageHw: readonly [number, number],
+  numClasses: number,
+  cfg: Pick<RoiHeadsConfig, 'scoreThreshold' | 'nmsThreshold' | 'detectionsPerImage'>,
+): RawDetections {
+  const k1 = numClasses + 1;
+  const boxes = clipBoxesInPlace(
+    decodeBoxesFlat(deltas, proposals, HEAD_BOX_WEIGHTS),
+    imageHw[0],
+    imageHw[1],
+  );
+  const candBoxes: number[] = [];
+  const candScores: number[] = [];
+  const candLabels: number[] = [];
+  const r = proposals.length / 4;
+  for (let i = 0; i < r; i++) {
+    for (let c = 1; c < k1; c++) {
+      const score = probs[i * k1 + c];
+      if (!(score > cfg.scoreThreshold)) continue;
+      const o = (i * k1 + c) * 4;
+      if (boxes[o + 2] - boxes[o] < 1e-2 || boxes[o + 3] - boxes[o + 1] < 1e-2) continue;
+      candBoxes.push(boxes[o], boxes[o + 1], boxes[o + 2], boxes[o + 3]);
+      candScores.push(score);
+      candLabels.push(c);
+    }
+  }
+  const flat = Float32Array.from(candBoxes);
+  const keep = batchedNms(flat, candScores, candLabels, cfg.nmsThreshold).slice(0, cfg.detectionsPerImage);
+  const out: RawDetections = {
+    boxes: new Float32Array(keep.length * 4),
+    scores: new Float32Array(keep.length),
+    labels: new Int32Array(keep.length),
+  };
+  keep.forEach((k, j) => {
+    out.boxes.set(flat.subarray(4 * k, 4 * k + 4), 4 * j);
+    out.scores[j] = candScores[k];
+    out.labels[j] = candLabels[k];
+  });
+  return out;
+}

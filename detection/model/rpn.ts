@@ -1,0 +1,148 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ParamStore } from '../../backbone/params.js';
+import type { Rng } from '../../core/rng.js';
+import { decodeBoxesFlat, encodeBoxesFlat, RPN_BOX_WEIGHTS } from '../box-coder.js';
+import { boxIouFlat, clipBoxesInPlace, gatherRows, keepLargeBoxes } from '../boxes.js';
+import { argsortDescending, nmsFlat } from '../nms.js';
+import type { RpnConfig } from './config.js';
+import { BiasedConv } from './layers.js';
+import { binaryCrossEntropyWithLogits, smoothL1Sum } from './losses.js';
+import { BELOW_LOW, matchBoxes } from './matcher.js';
+import { sampleBalanced } from './sampler.js';
+
+/**
+ * The region proposal network on the stride-16 feature map: a 3x3 conv + ReLU, then 1x1 convs for
+ * A objectness logits and 4A box deltas per cell. NHWC output flattens as (y, x, anchor), the
+ * order of generateAnchors, so row i of the flattened outputs belongs to anchor i.
+ */
+export class RpnHead {
+  readonly conv: BiasedConv;
+  readonly clsLogits: BiasedConv;
+  readonly bboxPred: BiasedConv;
+
+  constructor(store: ParamStore, channels: number, numAnchors: number, rng: Rng) {
+    // torchvision's names and init: N(0, 0.01), zero bias.
+    this.conv = new BiasedConv(store, 'rpn.head.conv', 3, channels, channels, rng, 0.01);
+    this.clsLogits = new BiasedConv(store, 'rpn.head.cls_logits', 1, channels, numAnchors, rng, 0.01);
+    this.bboxPred = new BiasedConv(store, 'rpn.head.bbox_pred', 1, channels, 4 * numAnchors, rng, 0.01);
+  }
+
+  /** objectness [N, H, W, A], deltas [N, H, W, 4A]. */
+  apply(feature: tf.Tensor4D): { objectness: tf.Tensor4D; deltas: tf.Tensor4D } {
+    const t = this.conv.apply(feature, true);
+    return { objectness: this.clsLogits.apply(t), deltas: this.bboxPred.apply(t) };
+  }
+}
+
+export interface Proposals {
+  /** [P * 4] boxes in the resized image's pixels, highest objectness first. */
+  boxes: Float32Array;
+  /** [P] objectness probabilities. */
+  scores: Float32Array;
+}
+
+/**
+ * One image's proposals (torchvision's filter_proposals): top `preNmsTopN` anchors by objectness,
+ * decoded, clipped to the image, tiny boxes dropped, NMS, then the best `postNmsTopN`. Plain
+ * typed-array work: a few thousand boxes are much cheaper here than as tensor ops.
+ */
+export function selectProposals(
+  objectness: Float32Array,
+  deltas: Float32Array,
+  anchors: Float32Array,
+  imageHw: readonly [number, number],
+  opts: { preNmsTopN: number; postNmsTopN: number; nmsThreshold: number; minSize: number },
+): Proposals {
+  const order = argsortDescending(objectness).slice(0, opts.preNmsTopN);
+  const topAnchors = gatherRows(anchors, order);
+  const topDeltas = gatherRows(deltas, order);
+  const boxes = clipBoxesInPlace(
+    decodeBoxesFlat(topDeltas, topAnchors, RPN_BOX_WEIGHTS),
+    imageHw[0],
+    imageHw[1],
+  );
+  const scores = new Float32Array(order.length);
+  for (let i = 0; i < order.length; i++) scores[i] = 1 / (1 + Math.exp(-objectness[order[i]]));
+  const large = keepLargeBoxes(boxes, opts.minSize);
+  const keep = nmsFlat(boxes, scores, opts.nmsThreshold, large).slice(0, opts.postNmsTopN);
+  return { boxes: gatherRows(boxes, keep), scores: gatherRows(scores, keep, 1) };
+}
+
+/** Anchor labels and regression targets of one image for the RPN loss. */
+export interface RpnTargets {
+  /** Sampled anchor indices (within the image) and their 0/1 labels. */
+  sampled: number[];
+  labels: Float32Array;
+  /** Sampled positives and their encoded GT boxes [P * 4]. */
+  positives: number[];
+  targets: Float32Array;
+}
+
+export function rpnTargets(
+  anchors: Float32Array,
+  gtBoxes: Float32Array,
+  cfg: RpnConfig,
+  rng: Rng,
+): RpnTargets {
+  const numAnchors = anchors.length / 4;
+  const numGt = gtBoxes.length / 4;
+  const matches = matchBoxes(boxIouFlat(gtBoxes, anchors), numGt, numAnchors, {
+    high: cfg.fgIou,
+    low: cfg.bgIou,
+    allowLowQuality: true,
+  });
+  const labels = new Int8Array(numAnchors);
+  for (let i = 0; i < numAnchors; i++) {
+    const m = matches[i];
+    // between the thresholds: ignored (-1)
+    labels[i] = m >= 0 ? 1 : m === BELOW_LOW ? 0 : -1;
+  }
+  const { positives, negatives } = sampleBalanced(labels, cfg.batchSizePerImage, cfg.positiveFraction, rng);
+  const sampled = [...positives, ...negatives];
+  const sampledLabels = new Float32Array(sampled.length);
+  sampledLabels.fill(1, 0, positives.length);
+  const matchedGt = gatherRows(
+    gtBoxes,
+    positives.map((i) => matches[i]),
+  );
+  const targets = encodeBoxesFlat(matchedGt, gatherRows(anchors, positives), RPN_BOX_WEIGHTS);
+  return { sampled, labels: sampledLabels, positives, targets };
+}
+
+/**
+ * RPN losses over a batch: objectness BCE over the sampled anchors (mean) and smooth-L1 on the
+ * positives' deltas summed and divided by the number sampled, as torchvision.
+ * `objectness` is [N * H * W * A] and `deltas` [N * H * W * A, 4], image-major.
+ */
+export function rpnLoss(
+  objectness: tf.Tensor1D,
+  deltas: tf.Tensor2D,
+  perImage: RpnTargets[],
+  anchorsPerImage: number,
+): { objectness: tf.Scalar; box: tf.Scalar } {
+  const sampled: number[] = [];
+  const labels: number[] = [];
+  const positives: number[] = [];
+  const targets: number[] = [];
+  perImage.forEach((t, img) => {
+    const offset = img * anchorsPerImage;
+    for (let i = 0; i < t.sampled.length; i++) {
+      sampled.push(offset + t.sampled[i]);
+      labels.push(t.labels[i]);
+    }
+    for (const p of t.positives) positives.push(offset + p);
+    for (const v of t.targets) targets.push(v);
+  });
+  return tf.tidy(() => {
+    if (sampled.length === 0) return { objectness: tf.scalar(0), box: tf.scalar(0) };
+    const logits = tf.gather(objectness, tf.tensor1d(sampled, 'int32'));
+    const cls = binaryCrossEntropyWithLogits(logits, tf.tensor1d(labels));
+    if (positives.length === 0) return { objectness: cls, box: tf.scalar(0) };
+    const pred = tf.gather(deltas, tf.tensor1d(positives, 'int32'));
+    const box = tf.div(
+      smoothL1Sum(pred, tf.tensor2d(targets, [positives.length, 4])),
+      sampled.length,
+    ) as tf.Scalar;
+    return { objectness: cls, box };
+  });
+}
