@@ -248,7 +248,7 @@ export function createApp(options: AppOptions): Express {
     res.json({
       model: detector.info.name,
       image: { width: out.image.width, height: out.image.height },
-      detections: out.detections,
+      detections: out.detections.map((d) => ({ ...d, box: d.box.map(round2) })),
       timings: { decodeMs: round1(out.decodeMs), inferenceMs: round1(out.inferenceMs) },
     });
   });
@@ -330,6 +330,10 @@ export function createApp(options: AppOptions): Express {
   });
 
   return app;
+}
+
+function round2(v: number): number {
+  return Math.round(v * 100) / 100;
 }
 
 function round1(v: number): number {

@@ -148,7 +148,9 @@
       const [img, det, cls] = await Promise.all([
         loadImage(file),
         post(`/v1/detect?score_threshold=${FETCH_THRESHOLD}&max_detections=100`, file),
-        withClassifier ? post('/v1/classify?topk=5', file) : Promise.resolve(null),
+        withClassifier
+          ? post(`/v1/classify?topk=${Math.min(5, state.models.classifier.classes.length)}`, file)
+          : Promise.resolve(null),
       ]);
       state.image = img;
       state.detections = det.detections;
