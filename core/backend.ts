@@ -179,6 +179,7 @@ async function loadWebgpu(): Promise<BackendStatus> {
 async function loadWasm(): Promise<BackendStatus> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
+    await (await import('./kernels/index.js')).registerTrainingKernels();
     if (!(await tf.setBackend('wasm')))
       return { available: false, reason: 'tfjs-backend-wasm failed to initialise' };
     await tf.ready();

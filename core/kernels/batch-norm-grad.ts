@@ -1,0 +1,112 @@
+import * as tf from '@tensorflow/tfjs';
+import { asWasmBackend, f32View } from './wasm-backend.js';
+
+/**
+ * FusedBatchNorm's gradient in one pass on wasm. TF.js's generic gradient builds it from ~15
+ * elementwise ops, one of them a Tile of 1/sqrt(var) to the full activation size; the wasm Tile
+ * alone took 40% of a ResNet-20 training step. With per-channel statistics (mean, variance,
+ * scale, offset all [C], x viewed as [rows, C]) and inv = 1/sqrt(var + eps):
+ *   dx = dy * scale * inv            dmean = -inv * scale * sum(dy)
+ *   dvar = -inv^3/2 * scale * sum(dy * (x - mean))
+ *   dscale = inv * sum(dy * (x - mean))   doffset = sum(dy)
+ */
+export const BATCH_NORM_GRAD = 'ResdetBatchNormGrad';
+
+function batchNormGrad({
+  inputs,
+  attrs,
+  backend: rawBackend,
+}: {
+  inputs: tf.NamedTensorInfoMap;
+  attrs?: tf.NamedAttrMap;
+  backend: object;
+}): tf.TensorInfo[] {
+  const backend = asWasmBackend(rawBackend);
+  const { x, mean, variance, scale, dy } = inputs as Record<string, tf.TensorInfo>;
+  const eps = (attrs as { varianceEpsilon: number }).varianceEpsilon;
+  const C = mean.shape[0];
+  const rows = tf.util.sizeFromShape(x.shape) / C;
+  const outs = [
+    backend.makeOutput([...x.shape], 'float32'),
+    backend.makeOutput([C], 'float32'),
+    backend.makeOutput([C], 'float32'),
+    backend.makeOutput([C], 'float32'),
+    backend.makeOutput([C], 'float32'),
+  ];
+  const [dxT, dmeanT, dvarT, dscaleT, doffsetT] = outs;
+  const xv = f32View(backend, x);
+  const dyv = f32View(backend, dy);
+  const m = f32View(backend, mean);
+  const v = f32View(backend, variance);
+  const s = scale ? f32View(backend, scale) : undefined;
+  const dx = f32View(backend, dxT);
+  const inv = new Float32Array(C);
+  const mul = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    inv[c] = 1 / Math.sqrt(v[c] + eps);
+    mul[c] = inv[c] * (s ? s[c] : 1);
+  }
+  const sumDy = new Float64Array(C);
+  const sumDyXc = new Float64Array(C);
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let c = 0; c < C; c++, i++) {
+      const g = dyv[i];
+      sumDy[c] += g;
+      sumDyXc[c] += g * (xv[i] - m[c]);
+      dx[i] = g * mul[c];
+    }
+  }
+  const dmean = f32View(backend, dmeanT);
+  const dvar = f32View(backend, dvarT);
+  const dscale = f32View(backend, dscaleT);
+  const doffset = f32View(backend, doffsetT);
+  for (let c = 0; c < C; c++) {
+    const sc = s ? s[c] : 1;
+    dmean[c] = -inv[c] * sc * sumDy[c];
+    dvar[c] = -0.5 * inv[c] * inv[c] * inv[c] * sc * sumDyXc[c];
+    dscale[c] = inv[c] * sumDyXc[c];
+    doffset[c] = sumDy[c];
+  }
+  return outs;
+}
+
+export const batchNormGradConfig: tf.KernelConfig = {
+  kernelName: BATCH_NORM_GRAD,
+  backendName: 'wasm',
+  kernelFunc: batchNormGrad as tf.KernelFunc,
+};
+
+/**
+ * Wraps TF.js's FusedBatchNorm gradient: on wasm with per-channel statistics it runs the kernel
+ * above, otherwise (other backends, other shapes) the original gradient unchanged.
+ */
+export function fusedBatchNormGradient(original: tf.GradConfig): tf.GradConfig {
+  return {
+    kernelName: 'FusedBatchNorm',
+    inputsToSave: ['x', 'mean', 'variance', 'scale'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, mean, variance, scale] = saved;
+      const C = x.shape[x.rank - 1];
+      const perChannel =
+        mean.rank === 1 && mean.shape[0] === C && variance.rank === 1 && variance.shape[0] === C;
+      if (tf.getBackend() !== 'wasm' || !perChannel || (scale && scale.rank !== 1)) {
+        return original.gradFunc(dy, saved, attrs);
+      }
+      const inputs: tf.NamedTensorMap = { x, mean, variance, dy: dy as tf.Tensor };
+      if (scale) inputs.scale = scale;
+      // Computed here, not in the closures: the engine runs each closure in its own tidy, which
+      // would dispose the kernel's other outputs before their closures ask for them. The backward
+      // pass's enclosing scope disposes the ones nobody uses.
+      const [dx, dmean, dvar, dscale, doffset] = tf
+        .engine()
+        .runKernel(BATCH_NORM_GRAD, inputs, attrs) as tf.Tensor[];
+      return {
+        x: () => dx,
+        mean: () => dmean,
+        variance: () => dvar,
+        scale: () => dscale,
+        offset: () => doffset,
+      };
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import * as tf from '@tensorflow/tfjs';
+import { batchNormGradConfig, fusedBatchNormGradient } from './batch-norm-grad.js';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+
+/**
+ * Kernels resdet adds to (or replaces in) tfjs-backend-wasm so that training runs there:
+ * Conv2DBackpropFilter is missing from the package, Conv2DBackpropInput is a scalar loop.
+ * Registered through TF.js's public kernel registry; nothing in node_modules is touched.
+ */
+export const wasmTrainingKernels: readonly tf.KernelConfig[] = [
+  conv2dBackpropFilterConfig,
+  conv2dBackpropInputConfig,
+  batchNormGradConfig,
+];
+
+const registered = new Set<string>();
+
+/**
+ * Registers the kernels above for the wasm backend. Safe to call any number of times. Imports
+ * tfjs-backend-wasm first: the package registers its own kernels when loaded, and a later
+ * registration of the same name replaces an earlier one.
+ */
+export async function registerTrainingKernels(): Promise<void> {
+  await import('@tensorflow/tfjs-backend-wasm');
+  for (const config of wasmTrainingKernels) {
+    const key = `${config.backendName}/${config.kernelName}`;
+    if (registered.has(key)) continue;
+    if (tf.getKernel(config.kernelName, config.backendName)) {
+      tf.unregisterKernel(config.kernelName, config.backendName);
+    }
+    tf.registerKernel(config);
+    registered.add(key);
+  }
+  if (!gradientsWrapped) {
+    const original = tf.getGradient('FusedBatchNorm');
+    if (original) tf.registerGradient(fusedBatchNormGradient(original));
+    gradientsWrapped = true;
+  }
+}
+
+let gradientsWrapped = false;
