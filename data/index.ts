@@ -2,3 +2,4 @@ export * from './coco/index.js';
 export * from './detection/index.js';
 export * from './synth/index.js';
 export * from './seed.js';
+export * from './workers/index.js';

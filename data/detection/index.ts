@@ -10,3 +10,5 @@ export * from './image-check.js';
 export type { CocoInstances } from './coco-source.js';
 export * from './stats.js';
 export * from './convert.js';
+export * from './transform.js';
+export * from './loader.js';
