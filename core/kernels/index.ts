@@ -2,16 +2,19 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormGradConfig, fusedBatchNormGradient } from './batch-norm-grad.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { maxPoolGradConfig } from './max-pool-grad.js';
 
 /**
  * Kernels resdet adds to (or replaces in) tfjs-backend-wasm so that training runs there:
- * Conv2DBackpropFilter is missing from the package, Conv2DBackpropInput is a scalar loop.
+ * Conv2DBackpropFilter is missing from the package, Conv2DBackpropInput is a scalar loop, MaxPoolGrad
+ * is wrong on non-square inputs, FusedBatchNorm's generic gradient spends most of its time in Tile.
  * Registered through TF.js's public kernel registry; nothing in node_modules is touched.
  */
 export const wasmTrainingKernels: readonly tf.KernelConfig[] = [
   conv2dBackpropFilterConfig,
   conv2dBackpropInputConfig,
   batchNormGradConfig,
+  maxPoolGradConfig,
 ];
 
 const registered = new Set<string>();
