@@ -29,7 +29,8 @@ async function gradsOn(
   await tf.setBackend(backend);
   const model = buildResNet(resnetConfig(arch, overrides));
   try {
-    return tf.tidy(() => {
+    let result: { loss: number; grads: Map<string, Float32Array> } | undefined;
+    tf.tidy(() => {
       const input = tf.tensor4d(x.data, x.shape as [number, number, number, number]);
       const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), overrides?.numClasses ?? 10);
       const vars = model.trainableVariables();
@@ -39,11 +40,12 @@ async function gradsOn(
       );
       // Variable names are process-wide counters; the parameter's position identifies it.
       const out = new Map<string, Float32Array>();
-      vars.forEach((v, i) =>
-        out.set(`param ${i} ${v.shape.join('x')}`, grads[v.name].dataSync() as Float32Array),
-      );
-      return { loss: value.dataSync()[0], grads: out };
+      for (const [i, v] of vars.entries()) {
+        out.set(`param ${i} ${v.shape.join('x')}`, grads[v.name].dataSync() as Float32Array);
+      }
+      result = { loss: value.dataSync()[0], grads: out };
     });
+    return result as { loss: number; grads: Map<string, Float32Array> };
   } finally {
     model.dispose();
   }
