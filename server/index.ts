@@ -1,7 +1,9 @@
 export { type AppContext, type AppOptions, appContext, createApp, DEFAULTS, Lifecycle } from './app.js';
 export { type CocoResult, toCocoResults, toVocLines } from './formats.js';
+export { evaluators } from './evaluators.js';
 export { type ErrorBody, HttpError } from './http-error.js';
 export { ServerMetrics } from './metrics.js';
+export { loadClassifierService, loadDetectorService, loadModels, type ModelDirs } from './models.js';
 export { buildOpenApi } from './openapi.js';
 export type {
   Classification,
