@@ -32,7 +32,13 @@ if (!existsSync(join(dir, 'gt.json')) || !existsSync(join(dir, 'dt.json'))) {
 }
 
 // Prefer the built CLI (what `npx resdet` runs); fall back to the sources through tsx.
-const cli = existsSync('dist/tools/bin.js') ? ['dist/tools/bin.js'] : ['--import', 'tsx', 'tools/bin.ts'];
+// --cli PATH picks a build elsewhere (e.g. `tsc -p tsconfig.build.json --outDir .tmp-dist`).
+const cliArg = arg('--cli', '');
+const cli = cliArg
+  ? [cliArg]
+  : existsSync('dist/tools/bin.js')
+    ? ['dist/tools/bin.js']
+    : ['--import', 'tsx', 'tools/bin.ts'];
 const times: number[] = [];
 let detail = '';
 for (let r = 0; r < runs; r++) {

@@ -1,7 +1,10 @@
 /** Loading COCO instances and results files from disk. */
+import { readFileSync, statSync } from 'node:fs';
 import { ResdetError } from '../../core/errors.js';
 import { CocoDataset } from './dataset.js';
 import { type ReadJsonOptions, readJsonDocument } from './read-json.js';
+import { type CocoResultArrays, parseCocoResultsFast, resultsToArrays } from './results-fast.js';
+import type { CocoResult } from './types.js';
 
 export interface LoadCocoOptions extends ReadJsonOptions {
   /** Keep annotation segmentations (default false: evaluation of boxes does not need them). */
@@ -33,4 +36,31 @@ export async function loadCocoResults(
     );
   }
   return gt.loadRes(doc, path);
+}
+
+/** Results files up to this size are tried with the typed-array fast path (Buffer limit aside). */
+const FAST_PATH_LIMIT = 1.5 * 2 ** 30;
+
+/**
+ * Reads a results file onto `gt` as typed arrays: the fast path for clean files; anything it
+ * does not accept goes through loadCocoResults, which reports the bad record.
+ */
+export async function loadCocoResultArrays(
+  path: string,
+  gt: CocoDataset,
+  opts: ReadJsonOptions = {},
+): Promise<CocoResultArrays> {
+  let size = 0;
+  try {
+    size = statSync(path).size;
+  } catch {
+    // loadCocoResults reports the missing file
+  }
+  if (size > 0 && size < FAST_PATH_LIMIT) {
+    const fast = parseCocoResultsFast(readFileSync(path));
+    if (fast?.imageId.every((id) => gt.images.has(id)) && fast.categoryId.every((id) => gt.cats.has(id)))
+      return fast;
+  }
+  const dt = await loadCocoResults(path, gt, opts);
+  return resultsToArrays(dt.annotations as CocoResult[]);
 }

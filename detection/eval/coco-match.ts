@@ -5,6 +5,7 @@
  * every loop and comparison follows pycocotools' evaluateImg, because ties (equal scores, equal
  * IoUs, IoU equal to a threshold) are decided by that order.
  */
+import type { CocoResultArrays } from '../../data/coco/results-fast.js';
 import type { CocoAnnotation } from '../../data/coco/types.js';
 import type { CocoEvalParams } from './coco-params.js';
 
@@ -19,8 +20,8 @@ export interface CocoMatchInput {
   /** Evaluated category ids, ascending. */
   catIds: readonly number[];
   gts: readonly CocoAnnotation[];
-  /** Detections in results order; `score` and `bbox` are used, area is w*h. */
-  dts: ReadonlyArray<{ image_id: number; category_id: number; bbox: readonly number[]; score: number }>;
+  /** Detections in results order, as columns; area is w*h. */
+  dts: CocoResultArrays;
 }
 
 export interface CocoMatchResult {
@@ -120,12 +121,9 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
 
   // Detections: grouped, score-sorted (stable) per group, cut to maxDet.
   const dts = input.dts;
-  const dKeys = new Int32Array(dts.length);
-  const rawScore = new Float64Array(dts.length);
-  for (let j = 0; j < dts.length; j++) {
-    dKeys[j] = groupOf(dts[j].image_id, dts[j].category_id);
-    rawScore[j] = dts[j].score;
-  }
+  const dKeys = new Int32Array(dts.n);
+  const rawScore = dts.score;
+  for (let j = 0; j < dts.n; j++) dKeys[j] = groupOf(dts.imageId[j], dts.categoryId[j]);
   const d = groupBy(dKeys, K * I);
   const dtStart = new Int32Array(K * I + 1);
   let kept = 0;
@@ -143,14 +141,14 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
   for (let grp = 0; grp < K * I; grp++) {
     const src = d.start[grp];
     for (let q = dtStart[grp], r = 0; q < dtStart[grp + 1]; q++, r++) {
-      const det = dts[d.order[src + r]];
-      const b = det.bbox;
-      dBox[q * 4] = b[0];
-      dBox[q * 4 + 1] = b[1];
-      dBox[q * 4 + 2] = b[2];
-      dBox[q * 4 + 3] = b[3];
-      dArea[q] = b[2] * b[3];
-      dtScore[q] = det.score;
+      const j = d.order[src + r];
+      const b = dts.bbox;
+      dBox[q * 4] = b[j * 4];
+      dBox[q * 4 + 1] = b[j * 4 + 1];
+      dBox[q * 4 + 2] = b[j * 4 + 2];
+      dBox[q * 4 + 3] = b[j * 4 + 3];
+      dArea[q] = b[j * 4 + 2] * b[j * 4 + 3];
+      dtScore[q] = rawScore[j];
       dtRank[q] = r;
     }
   }

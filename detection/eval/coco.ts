@@ -4,6 +4,7 @@
  */
 import { ResdetError } from '../../core/errors.js';
 import { CocoDataset } from '../../data/coco/dataset.js';
+import { type CocoResultArrays, isCocoResultArrays, resultsToArrays } from '../../data/coco/results-fast.js';
 import type { CocoResult } from '../../data/coco/types.js';
 import { accumulateCoco } from './coco-accumulate.js';
 import { matchCoco } from './coco-match.js';
@@ -136,18 +137,39 @@ function summarize(
   ];
 }
 
+function checkedArrays(a: CocoResultArrays, gt: CocoDataset, source: string): CocoResultArrays {
+  for (let i = 0; i < a.n; i++) {
+    const problem = !gt.images.has(a.imageId[i])
+      ? `image_id ${a.imageId[i]} is not an image of the ground truth`
+      : !gt.cats.has(a.categoryId[i])
+        ? `category_id ${a.categoryId[i]} is not a category of the ground truth`
+        : !(a.bbox[i * 4 + 2] > 0 && a.bbox[i * 4 + 3] > 0)
+          ? 'bbox width and height must be > 0'
+          : !Number.isFinite(a.score[i])
+            ? `score is ${a.score[i]}`
+            : '';
+    if (problem) throw new ResdetError(`${source}: [${i}]: ${problem}`);
+  }
+  return a;
+}
+
 /**
  * Evaluates detections against COCO ground truth. `gt` is a CocoDataset or a parsed instances
  * object; `dets` a results list (plain JSON is validated: a bad record throws a ResdetError
- * naming it) or a CocoDataset made by loadRes.
+ * naming it), a CocoDataset made by loadRes, or columns from loadCocoResultArrays.
  */
 export function evaluateCoco(
   gt: CocoDataset | unknown,
-  dets: CocoDataset | readonly CocoResult[] | unknown,
+  dets: CocoDataset | CocoResultArrays | readonly CocoResult[] | unknown,
   opts: CocoEvalOptions = {},
 ): CocoSummary {
   const gtSet = gt instanceof CocoDataset ? gt : CocoDataset.fromJson(gt, opts.gtSource ?? 'ground truth');
-  const dtSet = dets instanceof CocoDataset ? dets : gtSet.loadRes(dets, opts.dtSource ?? 'detections');
+  const dtSource = opts.dtSource ?? 'detections';
+  const dtArrays = isCocoResultArrays(dets)
+    ? checkedArrays(dets, gtSet, dtSource)
+    : resultsToArrays(
+        (dets instanceof CocoDataset ? dets : gtSet.loadRes(dets, dtSource)).annotations as CocoResult[],
+      );
   const p: CocoEvalParams = { ...defaultCocoParams(), ...opts.params };
   if (p.maxDets.length === 0 || p.iouThrs.length === 0 || p.recThrs.length === 0)
     throw new ResdetError(
@@ -155,10 +177,7 @@ export function evaluateCoco(
     );
   const imgIds = [...(opts.imgIds ?? gtSet.images.keys())].sort((a, b) => a - b);
   const catIds = [...(opts.catIds ?? gtSet.cats.keys())].sort((a, b) => a - b);
-  const match = matchCoco(
-    { imgIds, catIds, gts: gtSet.annotations, dts: dtSet.annotations as CocoResult[] },
-    p,
-  );
+  const match = matchCoco({ imgIds, catIds, gts: gtSet.annotations, dts: dtArrays }, p);
   const acc = accumulateCoco(match, p);
   const stats = summarize(acc.precision, acc.recall, acc.shape, p);
   const perCat: Record<string, number> = {};
@@ -190,7 +209,7 @@ export function evaluateCoco(
       images: imgIds.length,
       categories: catIds.length,
       annotations: gtSet.annotations.length,
-      detections: dtSet.annotations.length,
+      detections: dtArrays.n,
     },
   };
 }

@@ -54,9 +54,9 @@ export interface VocClassResult {
 
 export interface VocSummary {
   metric: VocMetric;
-  /** Mean AP over the classes that have objects; -1 when none has. */
+  /** Mean AP over the evaluated classes (plain mean, as the reference). */
   mAP: number;
-  /** AP per class; -1 for a class without (non-difficult) objects, left out of mAP. */
+  /** AP per class; 0 for a class without non-difficult objects (the reference's 11-point value). */
   per_class: Record<string, number>;
   classes: string[];
   details: Record<string, VocClassResult>;
@@ -275,13 +275,13 @@ export function evaluateVoc(
       recall[k] = tp / npos;
       precision[k] = tp / Math.max(tp + fp, EPS);
     }
-    const ap = npos > 0 ? vocAp(recall, precision, metric) : -1;
+    // Without positives the reference's recall is 0/0: its 11-point AP comes out 0 (and its
+    // area AP NaN); we report 0 for both and, like the reference, count the class in the mAP.
+    const ap = npos > 0 ? vocAp(recall, precision, metric) : 0;
     per_class[cls] = ap;
     details[cls] = { ap, npos, detections: nd, recall, precision };
-    if (npos > 0) {
-      sum += ap;
-      counted++;
-    }
+    sum += ap;
+    counted++;
   }
-  return { metric, mAP: counted > 0 ? sum / counted : -1, per_class, classes, details };
+  return { metric, mAP: counted > 0 ? sum / counted : 0, per_class, classes, details };
 }

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { ResdetError, UsageError } from '../../core/errors.js';
-import { loadCocoDataset, loadCocoResults } from '../../data/coco/load.js';
+import { loadCocoDataset, loadCocoResultArrays } from '../../data/coco/load.js';
 import { readJsonDocument } from '../../data/coco/read-json.js';
 import { cocoSummaryJson, evaluateCoco, formatCocoSummary } from '../../detection/eval/coco.js';
 import { writeCocoPlot, writeVocPlot } from '../../detection/eval/plots.js';
@@ -48,9 +48,9 @@ async function runCoco(opts: CocoOpts, cmd: Command): Promise<void> {
   const t0 = performance.now();
   const gt = await loadCocoDataset(opts.gt);
   const t1 = performance.now();
-  const dt = await loadCocoResults(opts.dt, gt);
+  const dt = await loadCocoResultArrays(opts.dt, gt);
   const t2 = performance.now();
-  const summary = evaluateCoco(gt, dt);
+  const summary = evaluateCoco(gt, dt, { dtSource: opts.dt });
   const t3 = performance.now();
   verboseLog(
     cmd,
@@ -149,7 +149,7 @@ function printVoc(s: VocSummary, images: number): void {
   console.log(`  ${'class'.padEnd(w)}  AP      objects  detections`);
   for (const c of s.classes) {
     const d = s.details[c];
-    const ap = d.ap === -1 ? '  -1  ' : d.ap.toFixed(4);
+    const ap = d.ap.toFixed(4);
     console.log(
       `  ${c.padEnd(w)}  ${ap}  ${String(d.npos).padStart(7)}  ${String(d.detections).padStart(10)}`,
     );

@@ -1,0 +1,285 @@
+/**
+ * A fast reader for COCO results lists straight into typed arrays: 500k detections as JSON
+ * objects cost ~1 s of JSON.parse, object allocation and GC, more than evaluating them. This
+ * parser walks the bytes once and keeps only the numbers. It accepts only well-formed, valid
+ * lists; anything else (a bad record, NaN, odd keys) returns null and the caller takes the
+ * general path, whose checks name the record and the problem.
+ */
+import type { CocoResult } from './types.js';
+
+/** Detections as columns; bbox is [x, y, w, h] per detection, 4 values each. */
+export interface CocoResultArrays {
+  n: number;
+  imageId: Float64Array;
+  categoryId: Float64Array;
+  bbox: Float64Array;
+  score: Float64Array;
+}
+
+export function isCocoResultArrays(v: unknown): v is CocoResultArrays {
+  return v !== null && typeof v === 'object' && (v as CocoResultArrays).bbox instanceof Float64Array;
+}
+
+export function resultsToArrays(results: ReadonlyArray<CocoResult>): CocoResultArrays {
+  const n = results.length;
+  const out: CocoResultArrays = {
+    n,
+    imageId: new Float64Array(n),
+    categoryId: new Float64Array(n),
+    bbox: new Float64Array(n * 4),
+    score: new Float64Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const r = results[i];
+    out.imageId[i] = r.image_id;
+    out.categoryId[i] = r.category_id;
+    out.bbox.set(r.bbox, i * 4);
+    out.score[i] = r.score;
+  }
+  return out;
+}
+
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+const KEYS = ['image_id', 'category_id', 'bbox', 'score'].map((k) => Buffer.from(k, 'latin1'));
+const WORDS = ['true', 'false', 'null'].map((k) => Buffer.from(k, 'latin1'));
+
+class Unsupported extends Error {}
+const unsupported = new Unsupported();
+
+/** Parses a JSON results list; null when the input is not a clean, valid list. */
+export function parseCocoResultsFast(buf: Uint8Array): CocoResultArrays | null {
+  try {
+    return parse(buf);
+  } catch (err) {
+    if (err === unsupported) return null;
+    throw err;
+  }
+}
+
+function parse(buf: Uint8Array): CocoResultArrays {
+  const len = buf.length;
+  let i = 0;
+  let cap = Math.max(16, Math.ceil(len / 64));
+  let imageId = new Float64Array(cap);
+  let categoryId = new Float64Array(cap);
+  let bbox = new Float64Array(cap * 4);
+  let score = new Float64Array(cap);
+  let n = 0;
+
+  const ws = () => {
+    while (i < len) {
+      const c = buf[i];
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+      else break;
+    }
+  };
+  const expect = (c: number) => {
+    ws();
+    if (buf[i] !== c) throw unsupported;
+    i++;
+  };
+  const number = (): number => {
+    ws();
+    const start = i;
+    let neg = false;
+    if (buf[i] === 0x2d) {
+      neg = true;
+      i++;
+    }
+    // JSON forbids leading zeros ("01"); JSON.parse would reject them, so leave them to it.
+    if (buf[i] === 0x30 && i + 1 < len && buf[i + 1] >= 0x30 && buf[i + 1] <= 0x39) throw unsupported;
+    let mant = 0;
+    let sig = 0;
+    let exp = 0;
+    let digits = 0;
+    while (i < len && buf[i] >= 0x30 && buf[i] <= 0x39) {
+      const d = buf[i] - 0x30;
+      if (sig > 0 || d !== 0) {
+        if (sig < 16) mant = mant * 10 + d;
+        else exp++;
+        sig++;
+      }
+      digits++;
+      i++;
+    }
+    if (digits === 0) throw unsupported;
+    if (buf[i] === 0x2e) {
+      i++;
+      let frac = 0;
+      while (i < len && buf[i] >= 0x30 && buf[i] <= 0x39) {
+        const d = buf[i] - 0x30;
+        if (sig > 0 || d !== 0) {
+          if (sig < 16) {
+            mant = mant * 10 + d;
+            exp--;
+          }
+          sig++;
+        } else exp--;
+        frac++;
+        i++;
+      }
+      if (frac === 0) throw unsupported;
+    }
+    const slow = sig > 15;
+    if (buf[i] === 0x65 || buf[i] === 0x45) {
+      i++;
+      let eneg = false;
+      if (buf[i] === 0x2b || buf[i] === 0x2d) {
+        eneg = buf[i] === 0x2d;
+        i++;
+      }
+      let e = 0;
+      let ed = 0;
+      while (i < len && buf[i] >= 0x30 && buf[i] <= 0x39) {
+        if (e < 10000) e = e * 10 + (buf[i] - 0x30);
+        ed++;
+        i++;
+      }
+      if (ed === 0) throw unsupported;
+      exp += eneg ? -e : e;
+    }
+    // Clinger's fast path: an integer below 2^53 times or over an exact power of ten is one
+    // correctly rounded operation, so it equals JSON.parse's value. Otherwise let V8 convert.
+    if (slow || exp > 22 || exp < -22)
+      return Number(Buffer.from(buf.buffer, buf.byteOffset + start, i - start).toString('latin1'));
+    const v = exp < 0 ? mant / POW10[-exp] : mant * POW10[exp];
+    return neg ? -v : v;
+  };
+  const skipValue = () => {
+    ws();
+    const c = buf[i];
+    if (c === 0x22) {
+      i++;
+      while (i < len && buf[i] !== 0x22) i += buf[i] === 0x5c ? 2 : 1;
+      if (i >= len) throw unsupported;
+      i++;
+    } else if (c === 0x7b || c === 0x5b) {
+      let depth = 0;
+      let inStr = false;
+      for (; i < len; i++) {
+        const b = buf[i];
+        if (inStr) {
+          if (b === 0x5c) i++;
+          else if (b === 0x22) inStr = false;
+        } else if (b === 0x22) inStr = true;
+        else if (b === 0x7b || b === 0x5b) depth++;
+        else if (b === 0x7d || b === 0x5d) {
+          depth--;
+          if (depth === 0) {
+            i++;
+            return;
+          }
+        }
+      }
+      throw unsupported;
+    } else if (c === 0x74 || c === 0x66 || c === 0x6e) {
+      // true / false / null: fine for fields we do not use.
+      const word = WORDS.find((w) => w.every((b, q) => buf[i + q] === b));
+      if (!word) throw unsupported;
+      i += word.length;
+    } else number();
+  };
+  // Key ids: 1 image_id, 2 category_id, 3 bbox, 4 score, 0 other.
+  const key = (): number => {
+    expect(0x22);
+    const s = i;
+    while (i < len && buf[i] !== 0x22) {
+      if (buf[i] === 0x5c) throw unsupported;
+      i++;
+    }
+    const kl = i - s;
+    i++;
+    for (let k = 0; k < KEYS.length; k++) {
+      const want = KEYS[k];
+      if (want.length !== kl) continue;
+      let same = true;
+      for (let q = 0; q < kl && same; q++) same = buf[s + q] === want[q];
+      if (same) return k + 1;
+    }
+    return 0;
+  };
+
+  expect(0x5b);
+  ws();
+  if (buf[i] === 0x5d) {
+    i++;
+  } else {
+    for (;;) {
+      if (n === cap) {
+        cap *= 2;
+        const grow = (a: Float64Array, m: number) => {
+          const b = new Float64Array(cap * m);
+          b.set(a);
+          return b;
+        };
+        imageId = grow(imageId, 1);
+        categoryId = grow(categoryId, 1);
+        bbox = grow(bbox, 4);
+        score = grow(score, 1);
+      }
+      expect(0x7b);
+      let seen = 0;
+      ws();
+      if (buf[i] === 0x7d) throw unsupported;
+      for (;;) {
+        const k = key();
+        expect(0x3a);
+        if (k === 1) imageId[n] = number();
+        else if (k === 2) categoryId[n] = number();
+        else if (k === 4) score[n] = number();
+        else if (k === 3) {
+          expect(0x5b);
+          for (let q = 0; q < 4; q++) {
+            if (q > 0) expect(0x2c);
+            bbox[n * 4 + q] = number();
+          }
+          expect(0x5d);
+        } else skipValue();
+        if (k > 0) {
+          if (seen & (1 << k)) throw unsupported;
+          seen |= 1 << k;
+        }
+        ws();
+        if (buf[i] === 0x2c) {
+          i++;
+          continue;
+        }
+        if (buf[i] === 0x7d) {
+          i++;
+          break;
+        }
+        throw unsupported;
+      }
+      // All four fields, integer ids, finite positive sizes and a finite score; else the general
+      // path reports the record.
+      if (seen !== 0b11110) throw unsupported;
+      const w = bbox[n * 4 + 2];
+      const h = bbox[n * 4 + 3];
+      if (!(w > 0 && h > 0 && Number.isFinite(w) && Number.isFinite(h))) throw unsupported;
+      if (!Number.isFinite(bbox[n * 4]) || !Number.isFinite(bbox[n * 4 + 1])) throw unsupported;
+      if (!Number.isInteger(imageId[n]) || !Number.isInteger(categoryId[n]) || !Number.isFinite(score[n]))
+        throw unsupported;
+      n++;
+      ws();
+      if (buf[i] === 0x2c) {
+        i++;
+        continue;
+      }
+      if (buf[i] === 0x5d) {
+        i++;
+        break;
+      }
+      throw unsupported;
+    }
+  }
+  ws();
+  if (i !== len) throw unsupported;
+  return {
+    n,
+    imageId: imageId.subarray(0, n),
+    categoryId: categoryId.subarray(0, n),
+    bbox: bbox.subarray(0, n * 4),
+    score: score.subarray(0, n),
+  };
+}
