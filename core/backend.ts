@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ResdetError, UsageError } from './errors.js';
+import { registerWebgpuKernels, webgpuKernelsFromEnv } from './webgpu/register.js';
 
 /**
  * Which TF.js backend runs the models. The only process-wide state resdet has: every model is
@@ -90,7 +91,7 @@ interface AdapterLike {
  * `bgra8unorm-storage` in a form Dawn rejects, and calls the removed requestAdapterInfo(). This
  * wraps Dawn's GPU object so the backend sees what it expects.
  */
-function wrapGpuForTfjs(gpu: GpuLike): GpuLike {
+export function wrapGpuForTfjs(gpu: GpuLike): GpuLike {
   return {
     async requestAdapter(options?: unknown) {
       const adapter = await gpu.requestAdapter(options);
@@ -168,6 +169,9 @@ async function loadWebgpu(): Promise<BackendStatus> {
     if (!(await tf.setBackend('webgpu')))
       return { available: false, reason: 'tfjs-backend-webgpu failed to initialise' };
     await tf.ready();
+    // resdet's own WGSL kernels only when asked for (core/webgpu/register.ts).
+    const ours = webgpuKernelsFromEnv();
+    if (ours.length > 0) registerWebgpuKernels({ kernels: ours });
     const info = adapter.info as { vendor?: string; description?: string; device?: string } | undefined;
     const name = [info?.vendor, info?.description || info?.device].filter(Boolean).join(' ');
     return { available: true, reason: `WebGPU on Dawn${name ? `: ${name}` : ''}` };
