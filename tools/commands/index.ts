@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import * as bench from './bench.js';
 import * as classify from './classify.js';
 import * as data from './data.js';
 import * as demo from './demo.js';
@@ -22,4 +23,5 @@ export const commands: ReadonlyArray<{ register(program: Command): void }> = [
   evalCmd,
   data,
   serve,
+  bench,
 ];
