@@ -3,13 +3,16 @@ import * as bench from './bench.js';
 import * as classify from './classify.js';
 import * as data from './data.js';
 import * as demo from './demo.js';
+import * as evaluate from './evaluate.js';
 import * as evalCmd from './eval.js';
 import * as exportCmd from './export.js';
 import * as importCmd from './import.js';
 import * as info from './info.js';
 import * as init from './init.js';
 import * as models from './models.js';
+import * as pretrain from './pretrain.js';
 import * as serve from './serve.js';
+import * as trainDetector from './train-detector.js';
 
 /** Every `resdet` subcommand; each module registers itself on the program. */
 export const commands: ReadonlyArray<{ register(program: Command): void }> = [
@@ -23,5 +26,8 @@ export const commands: ReadonlyArray<{ register(program: Command): void }> = [
   evalCmd,
   data,
   serve,
+  pretrain,
+  evaluate,
+  trainDetector,
   bench,
 ];

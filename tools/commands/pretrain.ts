@@ -1,0 +1,164 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { pretrain } from '../../backbone/pretrain/run.js';
+import type { ScheduleKind } from '../../backbone/pretrain/recipes.js';
+import { parseFloatOption, parseIntOption, printJson, useBackend } from '../common.js';
+
+interface PretrainFlags {
+  data?: string;
+  arch?: string;
+  out: string;
+  recipe?: string;
+  epochs?: number;
+  iterations?: number;
+  batchSize?: number;
+  microBatch?: number;
+  lr?: number;
+  schedule?: ScheduleKind;
+  warmup?: number;
+  resume?: boolean;
+  maxMinutes?: number;
+  subset?: number;
+  valSplit?: number;
+  testSubset?: number;
+  seed?: number;
+  width?: number;
+  checkpointEvery?: number;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('pretrain')
+    .description(
+      "train a ResNet classifier with the paper's recipe (ImageNet §3.4 or CIFAR §4.2); checkpoints every epoch and on Ctrl-C, --resume continues",
+    )
+    .option('--data <spec>', 'imagenet:ROOT | folder:ROOT | cifar10:DIR | fashion-mnist[:DIR]')
+    .option(
+      '--arch <name>',
+      'resnet20/32/44/56/110/1202, plain20.., resnet18..152, plain18/34, or any resnet(6n+2)',
+    )
+    .requiredOption('--out <dir>', 'run directory: checkpoint, metrics.jsonl')
+    .addOption(
+      new Option('--recipe <name>', "training recipe (default: by the net's stem)").choices([
+        'imagenet',
+        'cifar',
+      ]),
+    )
+    .option('--epochs <n>', 'train for N epochs', parseIntOption('--epochs', 1))
+    .option(
+      '--iterations <n>',
+      'train for N iterations (CIFAR recipe default: 64000)',
+      parseIntOption('--iterations', 1),
+    )
+    .option(
+      '--batch-size <n>',
+      'images per optimizer step (recipe: 128 CIFAR, 256 ImageNet)',
+      parseIntOption('--batch-size', 1),
+    )
+    .option(
+      '--micro-batch <n>',
+      'images per forward/backward pass; smaller than the batch accumulates gradients',
+      parseIntOption('--micro-batch', 1),
+    )
+    .option(
+      '--lr <lr>',
+      'base learning rate (recipe 0.1; scaled linearly when --batch-size changes)',
+      parseFloatOption('--lr'),
+    )
+    .addOption(
+      new Option(
+        '--schedule <kind>',
+        'learning-rate decay (recipe: steps for CIFAR, plateau for ImageNet)',
+      ).choices(['steps', 'cosine', 'plateau', 'constant']),
+    )
+    .option(
+      '--warmup <iterations>',
+      'linear warm-up from 0.1x over this many iterations',
+      parseIntOption('--warmup', 0),
+    )
+    .option('--resume', 'continue the run in --out (schedule, optimizer state, data order)')
+    .option(
+      '--max-minutes <m>',
+      'stop (with a checkpoint) after this much wall time',
+      parseFloatOption('--max-minutes'),
+    )
+    .option('--subset <n>', 'train on a random subset of N training images', parseIntOption('--subset', 1))
+    .option(
+      '--val-split <n>',
+      'hold out N training images for validation (CIFAR recipe on CIFAR-10: 5000)',
+      parseIntOption('--val-split', 0),
+    )
+    .option(
+      '--test-subset <n>',
+      'evaluate on N test images per epoch instead of all',
+      parseIntOption('--test-subset', 1),
+    )
+    .option('--seed <s>', 'seed for initialisation, data order and augmentation', parseIntOption('--seed', 0))
+    .option(
+      '--width <w>',
+      "override the first stage's width (16 for CIFAR nets)",
+      parseIntOption('--width', 1),
+    )
+    .option(
+      '--checkpoint-every <n>',
+      'also checkpoint every N iterations',
+      parseIntOption('--checkpoint-every', 1),
+    )
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: PretrainFlags, cmd: Command) => {
+      if (flags.epochs !== undefined && flags.iterations !== undefined) {
+        throw new UsageError('give --epochs or --iterations, not both');
+      }
+      if (flags.maxMinutes !== undefined && flags.maxMinutes <= 0)
+        throw new UsageError('--max-minutes must be > 0');
+      const backend = await useBackend(cmd);
+      const result = await pretrain({
+        data: flags.data,
+        arch: flags.arch,
+        out: flags.out,
+        recipe: flags.recipe,
+        epochs: flags.epochs,
+        iterations: flags.iterations,
+        batchSize: flags.batchSize,
+        microBatch: flags.microBatch,
+        lr: flags.lr,
+        schedule: flags.schedule,
+        warmupIterations: flags.warmup,
+        resume: flags.resume,
+        maxMinutes: flags.maxMinutes,
+        subset: flags.subset,
+        valSplit: flags.valSplit,
+        testSubset: flags.testSubset,
+        seed: flags.seed,
+        width: flags.width,
+        checkpointEvery: flags.checkpointEvery,
+        silent: flags.json,
+      });
+      const summary = {
+        out: result.outDir,
+        backend,
+        stopped: result.stopped,
+        iteration: result.state.iteration,
+        totalIterations: result.settings.totalIterations,
+        epoch: result.state.epoch,
+        trainSeconds: Math.round(result.state.trainSeconds),
+        valTop1Error: result.lastEval?.val?.top1Error ?? null,
+        testTop1Error: result.lastEval?.test?.top1Error ?? null,
+        testTop5Error: result.lastEval?.test?.top5Error ?? null,
+      };
+      if (flags.json) printJson(summary);
+      else {
+        const err = summary.testTop1Error;
+        console.log(
+          `${result.stopped === 'done' ? 'finished' : `stopped (${result.stopped})`} at iteration ${summary.iteration}/${summary.totalIterations}` +
+            (err !== null ? `, test top-1 error ${(100 * err).toFixed(2)}%` : '') +
+            `; checkpoint in ${summary.out}` +
+            (result.stopped === 'done' ? '' : ' (continue with --resume)'),
+        );
+      }
+      if (result.stopped === 'SIGINT') process.exitCode = 130;
+      if (result.stopped === 'SIGTERM') process.exitCode = 143;
+    });
+}
