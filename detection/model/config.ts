@@ -102,11 +102,14 @@ export interface DetectorConfigInput {
   roiHeads?: Partial<RoiHeadsConfig>;
   sizeDivisible?: number;
   seed?: number;
+  /** Further ResNet fields (stride placement, shortcut ...) of a pretrained backbone's config. */
+  backboneOverrides?: Partial<ResNetConfig>;
 }
 
 /** A full detector config from a few choices; everything else takes the paper's defaults. */
 export function detectorConfig(input: DetectorConfigInput): DetectorConfig {
   const backbone = resnetConfig(input.arch, {
+    ...input.backboneOverrides,
     numClasses: 0,
     ...(input.baseWidth !== undefined ? { baseWidth: input.baseWidth } : {}),
     frozenBn: input.frozenBn ?? true,

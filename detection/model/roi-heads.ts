@@ -117,17 +117,19 @@ export function roiLoss(
     if (r === 0) return { classifier: tf.scalar(0), box: tf.scalar(0) };
     const classifier = softmaxCrossEntropy(classLogits, samples.labels);
     const k1 = classLogits.shape[1];
-    const rows: number[] = [];
-    const targets: number[] = [];
+    // Targets scattered into the [R, (K+1) * 4] layout with a mask on each foreground RoI's own
+    // class: the same sum as gathering those deltas, without a gather gradient (see losses.ts).
+    const dense = new Float32Array(r * k1 * 4);
+    const mask = new Float32Array(r * k1 * 4);
     for (let i = 0; i < r; i++) {
-      if (samples.labels[i] <= 0) continue;
-      rows.push(i * k1 + samples.labels[i]);
-      for (let j = 0; j < 4; j++) targets.push(samples.targets[4 * i + j]);
+      const c = samples.labels[i];
+      if (c <= 0) continue;
+      const o = (i * k1 + c) * 4;
+      dense.set(samples.targets.subarray(4 * i, 4 * i + 4), o);
+      mask.fill(1, o, o + 4);
     }
-    if (rows.length === 0) return { classifier, box: tf.scalar(0) };
-    const perClass = tf.reshape(boxDeltas, [r * k1, 4]);
-    const pred = tf.gather(perClass, tf.tensor1d(rows, 'int32'));
-    const box = tf.div(smoothL1Sum(pred, tf.tensor2d(targets, [rows.length, 4])), r) as tf.Scalar;
+    const l1 = smoothL1Sum(boxDeltas, tf.tensor2d(dense, [r, k1 * 4]), 1 / 9, tf.tensor2d(mask, [r, k1 * 4]));
+    const box = tf.div(l1, r) as tf.Scalar;
     return { classifier, box };
   });
 }

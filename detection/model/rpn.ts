@@ -6,7 +6,7 @@ import { boxIouFlat, clipBoxesInPlace, gatherRows, keepLargeBoxes } from '../box
 import { argsortDescending, nmsFlat } from '../nms.js';
 import type { RpnConfig } from './config.js';
 import { BiasedConv } from './layers.js';
-import { binaryCrossEntropyWithLogits, smoothL1Sum } from './losses.js';
+import { maskedBinaryCrossEntropyWithLogits, smoothL1Sum } from './losses.js';
 import { BELOW_LOW, matchBoxes } from './matcher.js';
 import { sampleBalanced } from './sampler.js';
 
@@ -120,29 +120,32 @@ export function rpnLoss(
   perImage: RpnTargets[],
   anchorsPerImage: number,
 ): { objectness: tf.Scalar; box: tf.Scalar } {
-  const sampled: number[] = [];
-  const labels: number[] = [];
-  const positives: number[] = [];
-  const targets: number[] = [];
+  const total = anchorsPerImage * perImage.length;
+  const weights = new Float32Array(total);
+  const labels = new Float32Array(total);
+  const boxMask = new Float32Array(total * 4);
+  const targets = new Float32Array(total * 4);
+  let sampled = 0;
   perImage.forEach((t, img) => {
     const offset = img * anchorsPerImage;
-    for (let i = 0; i < t.sampled.length; i++) {
-      sampled.push(offset + t.sampled[i]);
-      labels.push(t.labels[i]);
-    }
-    for (const p of t.positives) positives.push(offset + p);
-    for (const v of t.targets) targets.push(v);
+    t.sampled.forEach((a, i) => {
+      weights[offset + a] = 1;
+      labels[offset + a] = t.labels[i];
+    });
+    t.positives.forEach((a, i) => {
+      boxMask.fill(1, 4 * (offset + a), 4 * (offset + a) + 4);
+      targets.set(t.targets.subarray(4 * i, 4 * i + 4), 4 * (offset + a));
+    });
+    sampled += t.sampled.length;
   });
   return tf.tidy(() => {
-    if (sampled.length === 0) return { objectness: tf.scalar(0), box: tf.scalar(0) };
-    const logits = tf.gather(objectness, tf.tensor1d(sampled, 'int32'));
-    const cls = binaryCrossEntropyWithLogits(logits, tf.tensor1d(labels));
-    if (positives.length === 0) return { objectness: cls, box: tf.scalar(0) };
-    const pred = tf.gather(deltas, tf.tensor1d(positives, 'int32'));
-    const box = tf.div(
-      smoothL1Sum(pred, tf.tensor2d(targets, [positives.length, 4])),
-      sampled.length,
-    ) as tf.Scalar;
-    return { objectness: cls, box };
+    const cls = maskedBinaryCrossEntropyWithLogits(
+      objectness,
+      tf.tensor1d(labels),
+      tf.tensor1d(weights),
+      sampled,
+    );
+    const l1 = smoothL1Sum(deltas, tf.tensor2d(targets, [total, 4]), 1 / 9, tf.tensor2d(boxMask, [total, 4]));
+    return { objectness: cls, box: tf.div(l1, Math.max(sampled, 1)) as tf.Scalar };
   });
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { archSpec } from '../../backbone/config.js';
+import { checkpointResNetConfig } from '../../backbone/classifier.js';
+import { archSpec, type ResNetConfig } from '../../backbone/config.js';
 import {
   CONFIG_FILE,
   loadCheckpoint,
@@ -13,6 +14,7 @@ import { openDataset, parseDatasetSpec } from '../../data/detection/spec.js';
 import type { DetectionDataset } from '../../data/detection/types.js';
 import { loadDetectorCheckpoint } from '../checkpoint.js';
 import { makeDetector } from '../detector.js';
+import { parseBackboneArch } from '../init.js';
 import { detectDataset, evaluateDetections } from '../evaluate.js';
 import { type DetectorConfig, detectorConfig, type RoiHeadsConfig, type RpnConfig } from '../model/config.js';
 import { FasterRCNN } from '../model/faster-rcnn.js';
@@ -21,7 +23,24 @@ import { DetectionLoader } from './loader.js';
 import { defaultSteps, type LrSchedule } from './schedule.js';
 import { runTraining, type TrainResult } from './trainer.js';
 
+export type DetectorPreset = 'paper' | 'cpu';
+
+/**
+ * `cpu`: the paper's design with a lighter per-RoI workload for CPU training: 7x7 pooling (conv5_x
+ * then runs at 4x4), 64 RoIs per image, fewer proposals. `paper`: the paper's numbers throughout.
+ */
+export const PRESETS: Record<DetectorPreset, { rpn: Partial<RpnConfig>; roiHeads: Partial<RoiHeadsConfig> }> =
+  {
+    paper: { rpn: {}, roiHeads: {} },
+    cpu: {
+      rpn: { preNmsTopNTrain: 2000, postNmsTopNTrain: 500, preNmsTopNTest: 1000, postNmsTopNTest: 100 },
+      roiHeads: { poolSize: 7, batchSizePerImage: 64 },
+    },
+  };
+
 export interface TrainDetectorOptions {
+  /** Head and proposal settings to start from (default paper); rpn/roiHeads override them. */
+  preset?: DetectorPreset;
   /** Dataset spec (voc:ROOT:split, coco:ANN.json:IMAGE_DIR, A+B). */
   data: string;
   out: string;
@@ -84,6 +103,7 @@ interface BackboneSource {
   weights?: Record<string, SafeTensor>;
   pretrained: boolean;
   baseWidth?: number;
+  overrides?: Partial<ResNetConfig>;
   preprocessing?: Preprocessing;
 }
 
@@ -100,24 +120,32 @@ function resolveBackbone(spec: string, baseWidth: number | undefined): BackboneS
     const weights: Record<string, SafeTensor> = {};
     for (const name of ckpt.weights.names())
       if (!name.startsWith('fc.')) weights[name] = ckpt.weights.tensor(name);
-    const model = ckpt.config.model as { baseWidth?: number } | undefined;
+    const resnet = checkpointResNetConfig(config, spec);
     return {
       arch: config.arch,
       weights,
       pretrained: true,
-      baseWidth: model?.baseWidth,
+      baseWidth: resnet.baseWidth,
+      overrides: {
+        stridePlacement: resnet.stridePlacement,
+        shortcut: resnet.shortcut,
+        residual: resnet.residual,
+        layers: resnet.layers,
+        block: resnet.block,
+      },
       preprocessing: config.preprocessing,
     };
   }
+  const parsed = parseBackboneArch(spec);
   try {
-    archSpec(spec);
+    archSpec(parsed.arch);
   } catch {
     throw new UsageError(
       `--backbone ${spec}: neither a checkpoint directory nor an architecture name`,
-      'pass a classifier checkpoint directory or e.g. resnet18, resnet50 (see `resdet models`)',
+      'pass a classifier checkpoint directory or e.g. resnet50, resnet18, resnet18-w16 (see `resdet models`)',
     );
   }
-  return { arch: spec, pretrained: false, baseWidth };
+  return { arch: parsed.arch, pretrained: false, baseWidth: baseWidth ?? parsed.baseWidth };
 }
 
 /**
@@ -186,14 +214,19 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       arch: bb.arch,
       numClasses: dataset.classes.length,
       baseWidth: bb.baseWidth,
+      backboneOverrides: bb.overrides,
       // As the paper: frozen BN and frozen conv1 + conv2_x for a pretrained trunk. A trunk that
       // starts from random weights must learn everywhere and needs batch statistics.
       frozenBn: bb.pretrained,
       freezeAt: opts.freezeAt ?? (bb.pretrained ? 2 : 0),
       anchorSizes: opts.anchorSizes,
       aspectRatios: opts.aspectRatios,
-      rpn: opts.rpn,
-      roiHeads: { nmsThreshold: defaultNms(opts.data), ...opts.roiHeads },
+      rpn: { ...PRESETS[opts.preset ?? 'paper'].rpn, ...opts.rpn },
+      roiHeads: {
+        nmsThreshold: defaultNms(opts.data),
+        ...PRESETS[opts.preset ?? 'paper'].roiHeads,
+        ...opts.roiHeads,
+      },
       seed,
     });
     model = new FasterRCNN(config);

@@ -1,0 +1,202 @@
+import { type Command, Option } from 'commander';
+import { registerTrainingKernels } from '../../core/kernels/index.js';
+import { type DetectorPreset, trainDetector } from '../../detection/train/train-detector.js';
+import { parseFloatOption, parseIntOption, parseListOption, printJson, useBackend } from '../common.js';
+
+interface TrainDetectorFlags {
+  data: string;
+  backbone: string;
+  out: string;
+  iterations: number;
+  maxMinutes?: number;
+  resume?: boolean;
+  force?: boolean;
+  evalEvery?: number;
+  evalData?: string;
+  evalImages?: number;
+  minSize?: number;
+  maxSize?: number;
+  anchorSizes?: number[];
+  aspectRatios?: number[];
+  baseWidth?: number;
+  preset: DetectorPreset;
+  imagesPerBatch: number;
+  lr?: number;
+  warmup?: number;
+  steps?: number[];
+  checkpointEvery: number;
+  freezeAt?: number;
+  roiBatch?: number;
+  pooler?: 'pool' | 'align';
+  poolSize?: number;
+  nmsThreshold?: number;
+  seed: number;
+  flip: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('train-detector')
+    .description(
+      'train a Faster R-CNN (C4) detector on a ResNet backbone (checkpoints, --resume, metrics.jsonl, loss.png)',
+    )
+    .requiredOption(
+      '--data <spec>',
+      'training set: voc:ROOT[:split] | coco:ANN.json[:IMAGE_DIR] (A+B for a union)',
+    )
+    .requiredOption(
+      '--backbone <dir|arch>',
+      'classifier checkpoint (pretrained: frozen BN, conv1+conv2_x frozen) or an architecture trained from scratch: resnet50, resnet18, resnet18-w16 (16-channel first stage) ...',
+    )
+    .requiredOption('--out <dir>', 'checkpoint directory (also metrics.jsonl and loss.png)')
+    .option('--iterations <n>', 'total iterations', parseIntOption('--iterations', 1), 5000)
+    .option(
+      '--max-minutes <m>',
+      'stop with a checkpoint after this many minutes',
+      parseFloatOption('--max-minutes'),
+    )
+    .option('--resume', 'continue the run saved in --out')
+    .option('--force', 'start over even if --out holds a checkpoint')
+    .option('--eval-every <n>', 'evaluate VOC07 mAP every n iterations', parseIntOption('--eval-every', 1))
+    .option('--eval-data <spec>', 'evaluation set (default: the test split next to a VOC training split)')
+    .option('--eval-images <n>', 'images per evaluation (default 200)', parseIntOption('--eval-images', 1))
+    .option('--min-size <s>', 'resize so the short side is s (default 600)', parseIntOption('--min-size', 16))
+    .option(
+      '--max-size <s>',
+      '... unless the long side would exceed s (default 1000)',
+      parseIntOption('--max-size', 16),
+    )
+    .option(
+      '--anchor-sizes <list>',
+      'anchor sizes in pixels (default 128,256,512)',
+      parseListOption('--anchor-sizes'),
+    )
+    .option(
+      '--aspect-ratios <list>',
+      'anchor height/width ratios (default 0.5,1,2)',
+      parseListOption('--aspect-ratios'),
+    )
+    .option(
+      '--base-width <n>',
+      'first-stage width of a from-scratch backbone',
+      parseIntOption('--base-width', 1),
+    )
+    .addOption(
+      new Option(
+        '--preset <name>',
+        'paper: 14x14 RoI pooling, 128 RoIs/img, 12000/2000 proposals; cpu: 7x7, 64 RoIs, 2000/500',
+      )
+        .choices(['paper', 'cpu'])
+        .default('paper'),
+    )
+    .option(
+      '--images-per-batch <n>',
+      'images per iteration (image-centric batches)',
+      parseIntOption('--images-per-batch', 1),
+      2,
+    )
+    .option('--lr <lr>', 'base learning rate (default 0.005 per image)', parseFloatOption('--lr'))
+    .option(
+      '--warmup <n>',
+      'linear warm-up iterations (default min(500, iterations/10))',
+      parseIntOption('--warmup', 0),
+    )
+    .option(
+      '--steps <list>',
+      'iterations where the learning rate drops 10x (default 2/3 and 8/9 of the run)',
+      parseListOption('--steps'),
+    )
+    .option(
+      '--checkpoint-every <n>',
+      'iterations between checkpoints',
+      parseIntOption('--checkpoint-every', 1),
+      500,
+    )
+    .option(
+      '--freeze-at <n>',
+      'stages frozen from the input (default 2 pretrained, 0 from scratch)',
+      parseIntOption('--freeze-at', 0),
+    )
+    .option('--roi-batch <n>', 'RoIs sampled per image (paper 128, or 512)', parseIntOption('--roi-batch', 1))
+    .addOption(
+      new Option('--pooler <op>', 'RoI pooling op (default pool, as the paper)').choices(['pool', 'align']),
+    )
+    .option('--pool-size <n>', 'RoI pooling output side (paper 14)', parseIntOption('--pool-size', 2))
+    .option(
+      '--nms-threshold <t>',
+      'per-class NMS IoU at inference (default 0.3 VOC, 0.5 COCO)',
+      parseFloatOption('--nms-threshold'),
+    )
+    .option(
+      '--seed <n>',
+      'seed for initialisation, data order, flips and sampling',
+      parseIntOption('--seed', 0),
+      0,
+    )
+    .option('--no-flip', 'no horizontal flips')
+    .option('--json', 'print a JSON summary at the end')
+    .action(async (flags: TrainDetectorFlags, cmd: Command) => {
+      await registerTrainingKernels();
+      const backend = await useBackend(cmd);
+      const roiHeads = {
+        ...(flags.roiBatch !== undefined && { batchSizePerImage: flags.roiBatch }),
+        ...(flags.pooler !== undefined && { pooler: flags.pooler }),
+        ...(flags.poolSize !== undefined && { poolSize: flags.poolSize }),
+        ...(flags.nmsThreshold !== undefined && { nmsThreshold: flags.nmsThreshold }),
+      };
+      const result = await trainDetector({
+        data: flags.data,
+        out: flags.out,
+        backbone: flags.backbone,
+        baseWidth: flags.baseWidth,
+        preset: flags.preset,
+        iterations: flags.iterations,
+        maxMinutes: flags.maxMinutes,
+        resume: flags.resume,
+        force: flags.force,
+        evalEvery: flags.evalEvery,
+        evalData: flags.evalData,
+        evalImages: flags.evalImages,
+        minSize: flags.minSize,
+        maxSize: flags.maxSize,
+        anchorSizes: flags.anchorSizes,
+        aspectRatios: flags.aspectRatios,
+        imagesPerBatch: flags.imagesPerBatch,
+        lr: flags.lr,
+        warmupIters: flags.warmup,
+        steps: flags.steps,
+        checkpointEvery: flags.checkpointEvery,
+        freezeAt: flags.freezeAt,
+        roiHeads,
+        seed: flags.seed,
+        flip: flags.flip,
+        info: { backend },
+      });
+      const summary = {
+        out: result.checkpoint,
+        dataset: result.dataset,
+        images: result.images,
+        iteration: result.iteration,
+        stoppedBy: result.stoppedBy,
+        seconds: Math.round(result.seconds),
+        totalSeconds: Math.round(result.totalSeconds),
+        backend,
+        lastLoss: result.lastLoss,
+        lastEval: result.lastEval,
+      };
+      if (flags.json) printJson(summary);
+      else {
+        const evalText = result.lastEval
+          ? `, ${Object.entries(result.lastEval)
+              .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+              .join(', ')}`
+          : '';
+        console.log(
+          `${result.stoppedBy === 'done' ? 'finished' : `stopped (${result.stoppedBy})`} at iteration ${result.iteration} ` +
+            `after ${Math.round(result.totalSeconds)} s on ${backend}: loss ${result.lastLoss?.total.toFixed(4) ?? '-'}${evalText}`,
+        );
+        console.log(`checkpoint, metrics.jsonl and loss.png in ${result.checkpoint}`);
+      }
+    });
+}
