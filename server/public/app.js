@@ -71,21 +71,27 @@
     const font = Math.max(12, Math.round(14 * scale));
     ctx.font = `600 ${font}px system-ui, sans-serif`;
     ctx.textBaseline = 'top';
-    // Lowest scores first so the best boxes end up on top.
+    // Boxes lowest score first so the best end up on top; labels best first, each moved down
+    // until it no longer covers a label already placed (boxes sharing a corner stay readable).
     for (const d of [...visible].reverse()) {
       const [x1, y1, x2, y2] = d.box;
-      const c = colour(d.labelIndex);
-      ctx.strokeStyle = c;
+      ctx.strokeStyle = colour(d.labelIndex);
       ctx.lineWidth = lw;
       ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
+    }
+    const placed = [];
+    const overlaps = (r) => placed.some((p) => r.x < p.x + p.w && p.x < r.x + r.w && r.y < p.y + p.h && p.y < r.y + r.h);
+    for (const d of visible) {
+      const [x1, y1] = d.box;
       const text = `${d.label} ${d.score.toFixed(2)}`;
-      const tw = ctx.measureText(text).width + 8;
-      const th = font + 6;
-      const ty = y1 - th >= 0 ? y1 - th : y1;
-      ctx.fillStyle = c;
-      ctx.fillRect(x1 - lw / 2, ty, tw, th);
+      const r = { x: Math.max(0, x1 - lw / 2), y: 0, w: ctx.measureText(text).width + 8, h: font + 6 };
+      r.y = y1 - r.h >= 0 ? y1 - r.h : Math.max(0, y1);
+      for (let tries = 0; tries < 8 && overlaps(r); tries++) r.y += r.h;
+      placed.push(r);
+      ctx.fillStyle = colour(d.labelIndex);
+      ctx.fillRect(r.x, r.y, r.w, r.h);
       ctx.fillStyle = '#fff';
-      ctx.fillText(text, x1 + 4 - lw / 2, ty + 3);
+      ctx.fillText(text, r.x + 4, r.y + 3);
     }
     const count = $('count');
     count.dataset.visible = String(visible.length);

@@ -1,3 +1,4 @@
+import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../server/app.js';
 import type { Evaluators } from '../../server/services.js';
@@ -24,9 +25,10 @@ const evaluators: Evaluators = {
 
 let url: string;
 let close: () => Promise<void>;
+let app: Express;
 
 beforeAll(async () => {
-  const app = createApp({ models: fakeModels(), evaluators, backend: 'cpu', log: () => {} });
+  app = createApp({ models: fakeModels(), evaluators, backend: 'cpu', log: () => {} });
   ({ url, close } = await listen(app));
 });
 afterAll(() => close());
@@ -72,6 +74,18 @@ describe('health and metadata', () => {
     ];
     expect(Object.keys(doc.paths).sort()).toEqual(expected.map(([p]) => p).sort());
     for (const [path, method] of expected) expect(doc.paths[path][method], `${method} ${path}`).toBeDefined();
+    // The app's own routing table and the document agree, both ways.
+    const stack = (
+      app as unknown as { router: { stack: Array<{ route?: { path: string; methods: object } }> } }
+    ).router.stack;
+    const routed = stack
+      .filter((l) => l.route)
+      .flatMap((l) => Object.keys(l.route!.methods).map((m) => `${m} ${l.route!.path}`))
+      .sort();
+    const documented = Object.entries(doc.paths)
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`))
+      .sort();
+    expect(routed).toEqual(documented);
     // Every $ref points at a schema that exists.
     const text = JSON.stringify(doc);
     const schemas = (doc as unknown as { components: { schemas: Record<string, unknown> } }).components
