@@ -6,8 +6,9 @@ import { resnetConfig, type ShortcutOption, type StridePlacement } from '../../b
 import { imagenetClasses } from '../../backbone/imagenet.js';
 import { buildResNet } from '../../backbone/resnet.js';
 import { CONFIG_FILE } from '../../core/checkpoint.js';
-import { ResdetError, UsageError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { parseIntOption, printJson, useBackend } from '../common.js';
+import { initDetectorCommand } from './init-detector.js';
 
 interface InitOptions {
   kind: 'classifier' | 'detector';
@@ -56,8 +57,8 @@ export function register(program: Command): void {
         );
       }
       if (opts.kind === 'detector') {
-        // The detection engineer wires detector initialisation here (a function from detection/).
-        throw new ResdetError('detector init not available yet', 'use --kind classifier');
+        await initDetectorCommand(opts, cmd);
+        return;
       }
       const classes = parseClassNames(opts.classes, imagenetClasses);
       const config = resnetConfig(opts.arch, {
