@@ -45,13 +45,20 @@ export function texturedBackground(rng: Rng, width: number, height: number): Can
   const [sx, sy] = [Math.cos(stripeAngle) * stripeFreq, Math.sin(stripeAngle) * stripeFreq];
   const stripeAmp = rng.uniform(0, 18);
   const noiseAmp = rng.uniform(6, 26);
+  // sin(x*sx + y*sy) = sin(x*sx)cos(y*sy) + cos(x*sx)sin(y*sy): two table lookups per pixel.
+  const sinX = Float32Array.from({ length: width }, (_, x) => Math.sin(x * sx));
+  const cosX = Float32Array.from({ length: width }, (_, x) => Math.cos(x * sx));
   for (let y = 0; y < height; y++) {
+    const sinY = Math.sin(y * sy);
+    const cosY = Math.cos(y * sy);
     for (let x = 0; x < width; x++) {
       const g = Math.min(1, Math.max(0, 0.5 + (x - width / 2) * gx + (y - height / 2) * gy));
-      const stripe = stripeAmp * Math.sin(x * sx + y * sy);
+      const stripe = stripeAmp * (sinX[x] * cosY + cosX[x] * sinY);
+      // Luminance grain (one draw per pixel); addNoise adds colour grain over the finished image.
+      const grain = (rng.next() - 0.5) * 2 * noiseAmp + stripe;
       const o = (y * width + x) * 3;
       for (let c = 0; c < 3; c++) {
-        const v = base[c] * (1 - g) + tint[c] * g + stripe + (rng.next() - 0.5) * 2 * noiseAmp;
+        const v = base[c] * (1 - g) + tint[c] * g + grain;
         data[o + c] = v < 0 ? 0 : v > 255 ? 255 : v;
       }
     }
@@ -94,14 +101,21 @@ export function fillCoverage(
 
 /** Anti-aliased coverage of a disc: 1 inside, 0 outside, linear across the one-pixel edge. */
 export function discCoverage(cx: number, cy: number, r: number) {
-  return (px: number, py: number) => Math.min(1, Math.max(0, r - Math.hypot(px - cx, py - cy) + 0.5));
+  return (px: number, py: number) => {
+    const dx = px - cx;
+    const dy = py - cy;
+    return Math.min(1, Math.max(0, r - Math.sqrt(dx * dx + dy * dy) + 0.5));
+  };
 }
 
-function segmentDistance(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {
+/** Squared distance from a point to a segment (squared: one sqrt per pixel instead of per edge). */
+function segmentDistance2(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {
   const vx = bx - ax;
   const vy = by - ay;
   const t = Math.max(0, Math.min(1, ((px - ax) * vx + (py - ay) * vy) / (vx * vx + vy * vy)));
-  return Math.hypot(px - ax - t * vx, py - ay - t * vy);
+  const dx = px - ax - t * vx;
+  const dy = py - ay - t * vy;
+  return dx * dx + dy * dy;
 }
 
 /** Anti-aliased coverage of any simple polygon (even-odd inside test, distance to the nearest edge). */
@@ -114,9 +128,11 @@ export function polygonCoverage(points: ReadonlyArray<[number, number]>) {
       const [xi, yi] = points[i];
       const [xj, yj] = points[j];
       if (yi > py !== yj > py && px < ((xj - xi) * (py - yi)) / (yj - yi) + xi) inside = !inside;
-      d = Math.min(d, segmentDistance(px, py, xi, yi, xj, yj));
+      d = Math.min(d, segmentDistance2(px, py, xi, yi, xj, yj));
     }
-    const signed = inside ? d : -d;
+    // Only the one-pixel band around the outline needs the exact distance.
+    if (d >= 0.25) return inside ? 1 : 0;
+    const signed = inside ? Math.sqrt(d) : -Math.sqrt(d);
     return Math.min(1, Math.max(0, signed + 0.5));
   };
 }
