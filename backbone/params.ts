@@ -46,8 +46,6 @@ function listNames(names: string[], max = 12): string {
 
 export class ParamStore {
   private readonly entries = new Map<string, ParamEntry>();
-  /** Bumped whenever values are replaced from outside (loadStateDict), so caches can notice. */
-  private version = 0;
 
   /** Registers `value` (kept, not copied) as a variable; returns the variable. */
   add(name: string, value: tf.Tensor, layout: ParamLayout, buffer = false): tf.Variable {
@@ -71,10 +69,6 @@ export class ParamStore {
 
   all(): ParamEntry[] {
     return [...this.entries.values()];
-  }
-
-  get loadVersion(): number {
-    return this.version;
   }
 
   /** The variables an optimizer should update: not buffers, not frozen. */
@@ -184,7 +178,6 @@ export class ParamStore {
       entry.variable.assign(next);
       next.dispose();
     }
-    this.version++;
     return { loaded: plan.map((p) => p.entry.name), missing, unexpected };
   }
 

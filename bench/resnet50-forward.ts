@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/resnet50-forward.ts [--backend wasm] [--runs 10] [--warmup 2] [--arch resnet50] [--batch 1]
  */
+import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { buildResNet, resnetConfig } from '../backbone/index.js';
 import { type BackendChoice, initBackend } from '../core/backend.js';
@@ -36,7 +37,11 @@ for (let i = 0; i < warmup; i++) await once();
 // After warm-up the model holds its variables and its cache of BN-folded conv weights.
 const tensorsBefore = tf.memory().numTensors;
 const times: number[] = [];
+// CPU time of this process per run: on a shared, busy machine it estimates the uncontended
+// single-threaded time better than the wall clock does.
+const cpu0 = process.cpuUsage();
 for (let i = 0; i < runs; i++) times.push(await once());
+const cpu = process.cpuUsage(cpu0);
 times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)];
 const threads =
@@ -53,6 +58,8 @@ console.log(
     median_ms: Number(median.toFixed(1)),
     min_ms: Number(times[0].toFixed(1)),
     max_ms: Number(times[times.length - 1].toFixed(1)),
+    cpu_ms_per_run: Number(((cpu.user + cpu.system) / 1000 / runs).toFixed(1)),
+    load_avg_1m: Number(loadavg()[0].toFixed(2)),
     images_per_s: Number(((1000 * batch) / median).toFixed(2)),
     leaked_tensors: tf.memory().numTensors - tensorsBefore,
   }),
