@@ -165,7 +165,8 @@ async function loadWebgpu(): Promise<BackendStatus> {
     const shim = wrapGpuForTfjs(gpu);
     if (nav) Object.defineProperty(nav, 'gpu', { value: shim, configurable: true });
     else (globalThis as { navigator?: unknown }).navigator = { gpu: shim, userAgent: 'node' };
-    await importOptional('@tensorflow/tfjs-backend-webgpu');
+    // A literal specifier: bundlers (../shared/gpu/prepare.sh) then carry the backend inside the bundle.
+    await import('@tensorflow/tfjs-backend-webgpu');
     if (!(await tf.setBackend('webgpu')))
       return { available: false, reason: 'tfjs-backend-webgpu failed to initialise' };
     await tf.ready();
@@ -183,7 +184,7 @@ async function loadWebgpu(): Promise<BackendStatus> {
 async function loadWasm(): Promise<BackendStatus> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
-    await (await import('./kernels/index.js')).registerTrainingKernels();
+    await (await import('./kernels/index.js')).prepareWasmBackend();
     if (!(await tf.setBackend('wasm')))
       return { available: false, reason: 'tfjs-backend-wasm failed to initialise' };
     await tf.ready();

@@ -18,6 +18,12 @@ import {
  * Sizes are baked in as constants, so the shader key must carry every parameter.
  */
 
+/**
+ * tfjs binds its uniforms buffer to every program, but a pipeline with layout 'auto' only has the
+ * bindings its shader uses: sizes are constants here, so touch the uniforms once to keep it.
+ */
+const USE_UNIFORMS = '_ = uniforms.NAN;';
+
 const SHARED_A = 'rd_tileA';
 const SHARED_B = 'rd_tileB';
 
@@ -52,6 +58,7 @@ export function gemmKernelSource(view: GemmView, s: Schedule): string {
   lines.push(`var<workgroup> ${SHARED_B} : array<f32, ${s.tileK * s.tileN}>;`);
   lines.push('');
   lines.push('fn main() {');
+  lines.push(`  ${USE_UNIFORMS}`);
   lines.push('  let lid = i32(localIndex);');
   lines.push('  let wgx = i32(workgroupId.x);');
   lines.push('  let wgy = i32(workgroupId.y);');
@@ -101,6 +108,7 @@ export const REDUCE_WORKGROUP = 64;
 export function splitKReduceSource(size: number, splitK: number): string {
   return [
     'fn main(index : i32) {',
+    `  ${USE_UNIFORMS}`,
     `  if (index < ${size}) {`,
     '    var sum = 0.0;',
     `    for (var z = 0; z < ${splitK}; z = z + 1) {`,
@@ -126,6 +134,8 @@ export function standaloneModule(
   const bindings = [
     '@group(0) @binding(0) var<storage, read_write> result : array<f32>;',
     ...inputs.map((name, i) => `@group(0) @binding(${i + 1}) var<storage, read> ${name} : array<f32>;`),
+    'struct Uniforms { NAN : f32, INFINITY : f32 };',
+    `@group(0) @binding(${inputs.length + 1}) var<uniform> uniforms : Uniforms;`,
   ];
   return [
     ...bindings,
