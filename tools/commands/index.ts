@@ -3,7 +3,9 @@ import * as bench from './bench.js';
 import * as classify from './classify.js';
 import * as data from './data.js';
 import * as demo from './demo.js';
+import * as detect from './detect.js';
 import * as evaluate from './evaluate.js';
+import * as evaluateDetector from './evaluate-detector.js';
 import * as evalCmd from './eval.js';
 import * as exportCmd from './export.js';
 import * as importCmd from './import.js';
@@ -29,5 +31,7 @@ export const commands: ReadonlyArray<{ register(program: Command): void }> = [
   pretrain,
   evaluate,
   trainDetector,
+  detect,
+  evaluateDetector,
   bench,
 ];

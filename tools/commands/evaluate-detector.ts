@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { openDataset, parseDatasetSpec } from '../../data/detection/spec.js';
+import { loadDetector } from '../../detection/detector.js';
+import { cocoSummaryJson, formatCocoSummary } from '../../detection/eval/coco.js';
+import {
+  type DetectorMetric,
+  detectDataset,
+  evaluateDetections,
+  writeResultFiles,
+} from '../../detection/evaluate.js';
+import { parseIntOption, printJson, useBackend } from '../common.js';
+
+interface EvaluateDetectorFlags {
+  model: string;
+  data: string;
+  metric: string;
+  out?: string;
+  limit?: number;
+  json?: boolean;
+}
+
+const METRICS: readonly DetectorMetric[] = ['voc07', 'area', 'coco'];
+
+function parseMetrics(value: string): DetectorMetric[] {
+  const list = value.split(',').map((m) => m.trim().toLowerCase());
+  for (const m of list) {
+    if (!(METRICS as readonly string[]).includes(m))
+      throw new UsageError(
+        `--metric ${m}: unknown metric`,
+        'use voc07, area or coco (comma-separated for several)',
+      );
+  }
+  if (list.includes('voc07') && list.includes('area'))
+    throw new UsageError('--metric: choose one of voc07 and area (both are VOC AP)');
+  return list as DetectorMetric[];
+}
+
+export function register(program: Command): void {
+  program
+    .command('evaluate-detector')
+    .description(
+      'run a detector over a dataset, write COCO results JSON and VOC devkit files, and report mAP',
+    )
+    .requiredOption('--model <dir>', 'detector checkpoint directory')
+    .requiredOption('--data <spec>', 'evaluation set: voc:ROOT:test | coco:ANN.json[:IMAGE_DIR]')
+    .option(
+      '--metric <list>',
+      'voc07 (11-point), area (VOC2010+) or coco; comma-separated for several',
+      'voc07',
+    )
+    .option('--out <dir>', 'where result files go (default: <model>/eval)')
+    .option('--limit <n>', 'evaluate only the first n images', parseIntOption('--limit', 1))
+    .option('--json', 'print the results as JSON')
+    .action(async (flags: EvaluateDetectorFlags, cmd: Command) => {
+      const metrics = parseMetrics(flags.metric);
+      const spec = parseDatasetSpec(flags.data);
+      await useBackend(cmd);
+      const detector = await loadDetector(flags.model);
+      try {
+        const dataset = await openDataset(spec, { skipBad: true });
+        if (dataset.classes.join('\n') !== detector.classes.join('\n')) {
+          throw new UsageError(
+            `${dataset.name}'s classes (${dataset.classes.join(', ')}) are not the model's (${detector.classes.join(', ')})`,
+            'evaluate on a set with the classes the detector was trained on',
+          );
+        }
+        const t0 = performance.now();
+        const results = await detectDataset(detector, dataset, { limit: flags.limit, silent: flags.json });
+        const seconds = (performance.now() - t0) / 1000;
+        const out = flags.out ?? join(flags.model, 'eval');
+        const files = writeResultFiles(out, results, dataset.classes, dataset.categoryIds);
+        const single = spec.sources.length === 1 ? spec.sources[0] : undefined;
+        const ev = evaluateDetections(results, dataset, metrics, {
+          annotationsFile: single?.kind === 'coco' ? single.annotations : undefined,
+        });
+        const report = {
+          model: flags.model,
+          data: dataset.name,
+          images: results.length,
+          seconds: Math.round(seconds * 10) / 10,
+          files,
+          ...(ev.voc && { voc: { metric: ev.voc.metric, mAP: ev.voc.mAP, per_class: ev.voc.per_class } }),
+          ...(ev.coco && { coco: cocoSummaryJson(ev.coco) }),
+        };
+        if (flags.json) {
+          printJson(report);
+          return;
+        }
+        console.log(`${results.length} images of ${dataset.name} in ${report.seconds} s`);
+        if (ev.voc) {
+          console.log(`VOC ${ev.voc.metric} mAP: ${ev.voc.mAP.toFixed(4)}`);
+          for (const [cls, ap] of Object.entries(ev.voc.per_class))
+            console.log(`  ${cls.padEnd(16)} ${ap.toFixed(4)}`);
+        }
+        if (ev.coco) console.log(formatCocoSummary(ev.coco));
+        console.log(`results: ${files.cocoJson}, ${files.vocDir}/comp4_det_test_<class>.txt`);
+      } finally {
+        detector.dispose();
+      }
+    });
+}
