@@ -2,7 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormGradConfig, fusedBatchNormGradient } from './batch-norm-grad.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { fusedBatchNormKernel } from './fused-batch-norm.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { requestedWasmThreads, useThreadedWasm } from './wasm-threads.js';
+import { zeroCopyKernels } from './zero-copy.js';
 
 /**
  * Kernels resdet adds to (or replaces in) tfjs-backend-wasm so that training runs there:
@@ -18,6 +21,7 @@ export const wasmTrainingKernels: readonly tf.KernelConfig[] = [
 ];
 
 const registered = new Set<string>();
+const wrappedKernels: tf.KernelConfig[] = [];
 
 /**
  * Registers the kernels above for the wasm backend. Safe to call any number of times. Imports
@@ -26,7 +30,13 @@ const registered = new Set<string>();
  */
 export async function registerTrainingKernels(): Promise<void> {
   await import('@tensorflow/tfjs-backend-wasm');
-  for (const config of wasmTrainingKernels) {
+  if (wrappedKernels.length === 0) {
+    // Wrappers around the package's own kernels: built once, from the originals.
+    const batchNorm = tf.getKernel('FusedBatchNorm', 'wasm');
+    if (batchNorm) wrappedKernels.push(fusedBatchNormKernel(batchNorm));
+    wrappedKernels.push(...zeroCopyKernels());
+  }
+  for (const config of [...wasmTrainingKernels, ...wrappedKernels]) {
     const key = `${config.backendName}/${config.kernelName}`;
     if (registered.has(key)) continue;
     if (tf.getKernel(config.kernelName, config.backendName)) {
@@ -43,3 +53,17 @@ export async function registerTrainingKernels(): Promise<void> {
 }
 
 let gradientsWrapped = false;
+
+/**
+ * Everything resdet changes about the wasm backend, called by core/backend.ts before the backend
+ * is first initialised: the training kernels above, and the threaded build when
+ * RESDET_WASM_THREADS asks for more than one thread.
+ */
+export async function prepareWasmBackend(): Promise<void> {
+  await registerTrainingKernels();
+  const threads = requestedWasmThreads();
+  if (threads > 1 && !prepared) await useThreadedWasm(threads);
+  prepared = true;
+}
+
+let prepared = false;
