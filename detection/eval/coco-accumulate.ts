@@ -28,7 +28,6 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
 
   let order = new Int32Array(1024);
   let kept = new Int32Array(1024);
-  let rc = new Float64Array(1024);
   let pr = new Float64Array(1024);
   for (let k = 0; k < K; k++) {
     const lo = dtStart[k * I];
@@ -37,7 +36,6 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
     if (n > order.length) {
       order = new Int32Array(n * 2);
       kept = new Int32Array(n * 2);
-      rc = new Float64Array(n * 2);
       pr = new Float64Array(n * 2);
     }
     // Kept detections of category k are contiguous, in image order then per-image score order;
@@ -57,28 +55,28 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
         if (np === 0) continue;
         for (let t = 0; t < T; t++) {
           const base = (a * T + t) * ND;
+          // pycocotools builds recall and precision after every detection, takes the envelope
+          // from the right and reads it at the first index with recall >= each threshold. That
+          // index is always a true positive (or the start), precision only falls at false
+          // positives, and ignored detections change nothing, so the same numbers follow from
+          // the precision at each true positive: pr[i] for the (i+1)-th TP, recall (i+1)/npig.
           let tp = 0;
           let fp = 0;
-          let nd = 0;
-          // Ignored detections leave tp and fp unchanged, and the envelope and the recall
-          // search give the same values with or without those repeated points: skip them.
           for (let j = 0; j < nm; j++) {
             const s = status[base + kept[j]];
-            if (s === IGNORED) continue;
-            if (s === TP) tp++;
-            else fp++;
-            rc[nd] = tp / np;
-            pr[nd] = tp / (fp + tp + EPS);
-            nd++;
+            if (s === TP) {
+              tp++;
+              pr[tp - 1] = tp / (fp + tp + EPS);
+            } else if (s !== IGNORED) fp++;
           }
-          recall[((t * K + k) * A + a) * M + m] = nd > 0 ? rc[nd - 1] : 0;
-          for (let j = nd - 1; j > 0; j--) if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
+          recall[((t * K + k) * A + a) * M + m] = tp / np;
+          for (let j = tp - 1; j > 0; j--) if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
           // searchsorted(rc, recThrs, side='left'); thresholds past the last recall stay 0.
           let idx = 0;
           for (let r = 0; r < R; r++) {
             const thr = recThrs[r];
-            while (idx < nd && rc[idx] < thr) idx++;
-            precision[(((t * R + r) * K + k) * A + a) * M + m] = idx < nd ? pr[idx] : 0;
+            while (idx < tp && (idx + 1) / np < thr) idx++;
+            precision[(((t * R + r) * K + k) * A + a) * M + m] = idx < tp ? pr[idx] : 0;
           }
         }
       }
