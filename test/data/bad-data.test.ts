@@ -11,9 +11,7 @@ const dog = { name: 'dog', xmin: 5, ymin: 5, xmax: 20, ymax: 20 };
 
 /** Opening must fail listing the file and record; with skipBad it must count what it dropped. */
 async function expectBad(
-  open: (
-    skipBad: boolean,
-  ) => Promise<{
+  open: (skipBad: boolean) => Promise<{
     length: number;
     skipped: { images: number; objects: number };
     problems: readonly { kind: ProblemKind }[];
