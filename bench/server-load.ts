@@ -209,7 +209,12 @@ async function main(): Promise<void> {
   const result = {
     date: new Date().toISOString(),
     route,
-    model: route === 'detect' ? models.description : `classifier ${models.classifier}`,
+    model:
+      route === 'detect'
+        ? models.description
+        : arg('--classifier', '')
+          ? `checkpoint ${models.classifier}`
+          : 'ResNet-50 classifier, 1000 classes, random init, 224 x 224 centre crop',
     image: `${image.name} (${image.bytes.length} bytes)`,
     backend: info.backend,
     machine: `${cpus()[0]?.model ?? 'unknown CPU'} x ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
