@@ -19,6 +19,13 @@ interface BenchFlags {
   warmup: number;
   json?: boolean;
   profile?: boolean;
+  threads?: number;
+}
+
+/** --threads sets RESDET_WASM_THREADS, read when the wasm backend is first initialised. */
+async function backendFor(flags: BenchFlags, cmd: Command): Promise<void> {
+  if (flags.threads !== undefined) process.env.RESDET_WASM_THREADS = String(flags.threads);
+  await backendFor(flags, cmd);
 }
 
 function benchOptions(flags: BenchFlags): BenchOptions {
@@ -70,6 +77,11 @@ function addCommon(cmd: Command, defaultBatch: string): Command {
       5,
     )
     .option('--warmup <n>', 'untimed iterations first', parseIntOption('--warmup', 0), 1)
+    .option(
+      '--threads <n>',
+      'wasm: XNNPACK threads (1-8; sets RESDET_WASM_THREADS)',
+      parseIntOption('--threads', 1),
+    )
     .option('--json', 'print {"arch","input","batch","backend","img_per_s","ms_per_iter",...}');
 }
 
@@ -88,7 +100,7 @@ export function register(program: Command): void {
   )
     .option('--profile', 'also print time per kernel over one step')
     .action(async (flags: BenchFlags, cmd: Command) => {
-      await useBackend(cmd);
+      await backendFor(flags, cmd);
       const o = benchOptions(flags);
       const r = await benchTrain(o);
       if (!flags.profile) {
@@ -113,7 +125,7 @@ export function register(program: Command): void {
     bench.command('forward').description('inference forward pass (BN folded into the convolutions)'),
     '1',
   ).action(async (flags: BenchFlags, cmd: Command) => {
-    await useBackend(cmd);
+    await backendFor(flags, cmd);
     printResult(await benchForward(benchOptions(flags)), flags.json, 'forward');
   });
 }
