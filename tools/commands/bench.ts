@@ -25,7 +25,7 @@ interface BenchFlags {
 /** --threads sets RESDET_WASM_THREADS, read when the wasm backend is first initialised. */
 async function backendFor(flags: BenchFlags, cmd: Command): Promise<void> {
   if (flags.threads !== undefined) process.env.RESDET_WASM_THREADS = String(flags.threads);
-  await backendFor(flags, cmd);
+  await useBackend(cmd);
 }
 
 function benchOptions(flags: BenchFlags): BenchOptions {
