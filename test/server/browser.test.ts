@@ -114,6 +114,28 @@ describe('web page', () => {
     await page.close();
   });
 
+  it('accepts an image dropped on the drop zone', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${url}/`);
+    await page.waitForFunction(() => document.body.dataset.state === 'ready');
+    const bytes = [...(await greyPng())];
+    // Build a DataTransfer holding the file inside the page and drop it, as a drag from the desktop does.
+    const transfer = await page.evaluateHandle((data) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(data)], 'dropped.png', { type: 'image/png' }));
+      return dt;
+    }, bytes);
+    await page.dispatchEvent('#drop', 'dragover', { dataTransfer: transfer });
+    expect(await page.$eval('#drop', (el) => el.classList.contains('over'))).toBe(true);
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer: transfer });
+    await page.waitForFunction(
+      () => document.body.dataset.state !== 'busy' && document.body.dataset.state !== 'ready',
+    );
+    expect(await page.textContent('#status')).toMatch(/^3 detections in 320 × 240 px/);
+    expect(await page.$eval('#drop', (el) => el.classList.contains('over'))).toBe(false);
+    await page.close();
+  });
+
   it('shows the server error message for a file that is not an image', async () => {
     const page = await browser.newPage();
     await page.goto(`${url}/`);
