@@ -100,8 +100,8 @@ export function register(program: Command): void {
   )
     .option('--profile', 'also print time per kernel over one step')
     .action(async (flags: BenchFlags, cmd: Command) => {
-      await backendFor(flags, cmd);
       const o = benchOptions(flags);
+      await backendFor(flags, cmd);
       const r = await benchTrain(o);
       if (!flags.profile) {
         printResult(r, flags.json, 'training step');
