@@ -257,6 +257,16 @@ export class FasterRCNN {
     return [...named(BACKBONE_PREFIX, this.backbone.params.all()), ...named('', this.heads.all())];
   }
 
+  /** Names of parameters or buffers holding NaN or infinity (empty when all are finite). */
+  nonFiniteParameters(): string[] {
+    const entries = [
+      ...this.backbone.params.all().map((e) => ({ name: BACKBONE_PREFIX + e.name, variable: e.variable })),
+      ...this.heads.all(),
+    ].filter((e) => e.variable.dtype === 'float32');
+    const flags = tf.tidy(() => tf.stack(entries.map((e) => tf.all(tf.isFinite(e.variable)))).dataSync());
+    return entries.filter((_, i) => !flags[i]).map((e) => e.name);
+  }
+
   /** Every parameter and buffer under torchvision-style names ("backbone.layer3.0.conv1.weight", "rpn.head.conv.weight"). */
   stateDict(): Record<string, SafeTensor> {
     const out: Record<string, SafeTensor> = {};

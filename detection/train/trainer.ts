@@ -97,6 +97,15 @@ export async function runTraining(
   let lastSaved = opts.startIteration;
 
   const save = async () => {
+    // A finite loss does not prove finite weights: one huge step can overflow them. Never let
+    // such a state replace the last good checkpoint.
+    const bad = model.nonFiniteParameters();
+    if (bad.length > 0) {
+      throw new ResdetError(
+        `training diverged: parameters became non-finite at iteration ${iteration} (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', ...' : ''})`,
+        `the last good checkpoint (iteration ${lastSaved}) is in ${opts.out}; lower --lr or check the data, then --resume`,
+      );
+    }
     saveDetector(
       opts.out,
       model,
