@@ -125,7 +125,8 @@ export function register(program: Command): void {
     bench.command('forward').description('inference forward pass (BN folded into the convolutions)'),
     '1',
   ).action(async (flags: BenchFlags, cmd: Command) => {
+    const o = benchOptions(flags);
     await backendFor(flags, cmd);
-    printResult(await benchForward(benchOptions(flags)), flags.json, 'forward');
+    printResult(await benchForward(o), flags.json, 'forward');
   });
 }
