@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { buildResNet, type ResNet, resnetConfig } from '../../backbone/index.js';
+import { countUncapturedErrors } from '../../core/webgpu/null-backend.js';
 import { webgpuKernelStats } from '../../core/webgpu/register.js';
 import {
   intList,
@@ -52,6 +53,8 @@ if (!Number.isInteger(warmup) || warmup < 0) throw new Error('--warmup: expected
 const arch = values.arch;
 
 await setupBackend(backend, kernels);
+// On webgpu, a pipeline or bind-group validation error fails the run instead of timing garbage.
+const gpuErrors = backend === 'webgpu' || backend === 'webgpu-null' ? countUncapturedErrors() : null;
 const model: ResNet = buildResNet(
   resnetConfig(arch, values.width ? { baseWidth: positiveInt('width', values.width) } : {}),
 );
@@ -133,5 +136,9 @@ if (kernels === 'resdet') {
   );
 }
 model.dispose();
+if (gpuErrors && gpuErrors.count() > 0) {
+  process.stderr.write(`${gpuErrors.count()} WebGPU errors, first: ${gpuErrors.messages[0]}\n`);
+  process.exit(1);
+}
 // Dawn keeps the process alive while its GPU object exists.
 process.exit(0);

@@ -31,3 +31,22 @@ export function webgpuDevice(): ErrorScopeDevice {
     throw new Error('the current backend is not webgpu');
   return device;
 }
+
+/**
+ * Counts WebGPU errors no error scope caught (Dawn also prints them): a validation error in a
+ * kernel's pipeline or bind group shows up here even where the results cannot be checked.
+ */
+export function countUncapturedErrors(): { count(): number; messages: string[] } {
+  const device = tf.backend() as unknown as {
+    device?: {
+      addEventListener?(type: string, listener: (e: { error?: { message?: string } }) => void): void;
+    };
+  };
+  const messages: string[] = [];
+  const target = device.device;
+  if (!target?.addEventListener) throw new Error('the current backend is not webgpu');
+  target.addEventListener('uncapturederror', (e) => {
+    messages.push((e.error?.message ?? 'unknown error').split('\n')[0]);
+  });
+  return { count: () => messages.length, messages };
+}
