@@ -132,9 +132,9 @@ for (const backend of ['cpu', 'wasm'] as BackendName[]) {
       const x = rgbToTensor({ data, width: w, height: h });
       const logits = Array.from(model.forward(x, false).dataSync());
       const tol = 1e-3 * Math.max(1, ...bexpected.logits.map(Math.abs));
-      logits.forEach((v, i) =>
-        expect(Math.abs(v - bexpected.logits[i]), `logit ${i}`).toBeLessThanOrEqual(tol),
-      );
+      for (const [i, v] of logits.entries()) {
+        expect(Math.abs(v - bexpected.logits[i]), `logit ${i}`).toBeLessThanOrEqual(tol);
+      }
       const feats = model.features(x);
       for (const [name, want] of Object.entries(bexpected.features)) {
         const t = feats[name as FeatureName];
