@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../server/app.js';
 import type { Evaluators } from '../../server/services.js';
@@ -129,6 +130,24 @@ describe('POST /v1/detect', () => {
     expect(body.detections[0].label).toBe('blue');
     const one = await postImage(`${url}/v1/detect?max_detections=1`, jpeg, { type: 'image/jpeg' });
     expect(((await one.json()) as DetectJson).detections).toHaveLength(1);
+  });
+
+  it('applies EXIF orientation (boxes match the image as displayed) and reads WebP', async () => {
+    // Stored 40 x 20 with "rotate 90 degrees" in EXIF: shown, and detected, as 20 x 40.
+    const rotated = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#c01010' } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const res = await postImage(`${url}/v1/detect`, rotated, { type: 'image/jpeg' });
+    const body = (await res.json()) as DetectJson;
+    expect(body.image).toEqual({ width: 20, height: 40 });
+    expect(body.detections[0].box).toEqual([0, 0, 20, 40]);
+    const webp = await sharp({ create: { width: 12, height: 9, channels: 3, background: '#10c010' } })
+      .webp()
+      .toBuffer();
+    const w = await postImage(`${url}/v1/detect`, webp, { multipart: true, type: 'image/webp' });
+    expect(w.status).toBe(200);
+    expect(((await w.json()) as DetectJson).detections[0].label).toBe('green');
   });
 
   it('format=coco gives COCO result records with the dataset category ids', async () => {
