@@ -44,6 +44,8 @@ export interface PretrainOptions {
   testSubset?: number;
   seed?: number;
   width?: number;
+  /** `paper` (the recipe's augmentation, default) or `none` (very short runs learn faster without). */
+  augment?: 'paper' | 'none';
   checkpointEvery?: number;
   silent?: boolean;
   log?: (line: string) => void;
@@ -65,6 +67,7 @@ export interface RunSettings {
   testSubset: number | null;
   seed: number;
   width: number | null;
+  augment: 'paper' | 'none';
   checkpointEvery: number | null;
 }
 
@@ -150,6 +153,7 @@ function settingsFrom(opts: PretrainOptions, previous?: CheckpointConfig): RunSe
     testSubset: opts.testSubset ?? null,
     seed,
     width: opts.width ?? null,
+    augment: opts.augment ?? 'paper',
     checkpointEvery: opts.checkpointEvery ?? null,
   };
 }
@@ -182,7 +186,14 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const norm: Normalisation =
     (previous?.extra?.normalisation as Normalisation | undefined) ??
     (train.kind === 'memory' ? channelStats(train) : IMAGENET_NORM);
-  const plan: AugmentPlan = { small: recipe.small, scale: recipe.scale, eval: recipe.eval };
+  const plan: AugmentPlan = {
+    small: s.augment === 'none' ? { pad: 0, flip: false } : recipe.small,
+    scale:
+      s.augment === 'none'
+        ? { ...recipe.scale, scaleMax: recipe.scale.scaleMin, flip: false, lighting: 0 }
+        : recipe.scale,
+    eval: recipe.eval,
+  };
 
   let net: ResNetClassifier;
   let state: RunState;

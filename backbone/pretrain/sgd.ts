@@ -36,7 +36,7 @@ export class Sgd {
         const d = weightDecay > 0 ? g.add(variable.mul(weightDecay)) : g;
         let slot = this.slots.get(name);
         if (!slot) {
-          slot = tf.variable(tf.zerosLike(variable), false, `sgd/${name}`);
+          slot = tf.variable(tf.zerosLike(variable), false);
           this.slots.set(name, slot);
         }
         const v = momentum > 0 ? slot.mul(momentum).add(d) : d;
@@ -72,7 +72,7 @@ export class Sgd {
         );
       }
       this.slots.get(name)?.dispose();
-      this.slots.set(name, tf.variable(tf.tensor(t, variable.shape), false, `sgd/${name}`));
+      this.slots.set(name, tf.variable(tf.tensor(t, variable.shape), false));
     }
   }
 

@@ -94,7 +94,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
   const perEpoch = batchesPerEpoch(n, bs);
   const params = o.net.params();
   const metrics = new MetricsWriter(join(o.outDir, METRICS_FILE));
-  const logEvery = o.logEvery ?? Math.max(1, Math.min(50, Math.floor(perEpoch / 4)));
+  const logEvery = o.logEvery ?? Math.max(1, Math.min(20, Math.floor(perEpoch / 4)));
   const sessionStart = performance.now();
   let sessionSecondsAtSave = 0;
   let lastSavedIteration = state.iteration;
@@ -179,6 +179,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
       let winStart = performance.now();
       while (state.batchInEpoch < perEpoch && state.iteration < o.totalIterations) {
         const batch = await prefetch.get(state.batchInEpoch);
+        // Let the event loop run (signal handlers, timers): in-memory batches resolve as microtasks.
+        await new Promise((resolve) => setImmediate(resolve));
         const lr = learningRate(o.schedule, state.schedule, state.iteration, o.totalIterations);
         const step = computeGradients(o.net, params, batch, o.microBatch);
         if (!Number.isFinite(step.loss)) {

@@ -24,6 +24,7 @@ interface PretrainFlags {
   testSubset?: number;
   seed?: number;
   width?: number;
+  augment?: 'paper' | 'none';
   checkpointEvery?: number;
   json?: boolean;
 }
@@ -133,6 +134,7 @@ export function register(program: Command): void {
         testSubset: flags.testSubset,
         seed: flags.seed,
         width: flags.width,
+        augment: flags.augment,
         checkpointEvery: flags.checkpointEvery,
         silent: flags.json,
       });
