@@ -1,24 +1,22 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { UsageError } from '../../core/errors.js';
-import { Rng } from '../../core/rng.js';
 import {
   cocoInstances,
   prepareVocRoot,
   type WritableSample,
   writeCocoJson,
-  writeVocAnnotation,
   writeVocSplit,
 } from '../detection/write.js';
-import { deriveSeed } from '../seed.js';
-import {
-  FASHION_CLASSES,
-  FASHION_MNIST_DIR,
-  type IdxItems,
-  readFashionMnist,
-  renderFashionImage,
-} from './fashion.js';
-import { renderShapesImage, SHAPE_CLASSES, type SynthImage } from './shapes.js';
+import { WorkerPool } from '../workers/pool.js';
+import { FASHION_CLASSES, FASHION_MNIST_DIR, readFashionMnist } from './fashion.js';
+import { type SynthResult, type SynthTaskArgs, synthStem } from './render-task.js';
+import { SHAPE_CLASSES } from './shapes.js';
+
+const TASK_URL = new URL(
+  import.meta.url.endsWith('.ts') ? './render-task.ts' : './render-task.js',
+  import.meta.url,
+).href;
 
 export type SynthKind = 'shapes' | 'fashion';
 
@@ -34,6 +32,8 @@ export interface SynthOptions {
   quality?: number;
   /** Fashion-MNIST folder (default /usr/share/datasets/fashion-mnist). */
   fashionDir?: string;
+  /** Worker threads drawing images (default 0, or cores - 1 up to 4 for 400+ images on 4+ cores). */
+  workers?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -61,53 +61,62 @@ export async function writeSynthSet(opts: SynthOptions): Promise<SynthSummary> {
   if (size < 32) throw new UsageError(`--size ${size}: must be at least 32`);
   const seed = opts.seed ?? 0;
   const classes = opts.kind === 'shapes' ? SHAPE_CLASSES : FASHION_CLASSES;
-  let trainItems: IdxItems | undefined;
-  let testItems: IdxItems | undefined;
   if (opts.kind === 'fashion') {
+    // Read (and validate) the idx files here, so a missing package is one clear error up front.
     const dir = opts.fashionDir ?? FASHION_MNIST_DIR;
-    trainItems = readFashionMnist(dir, 'train');
-    testItems = readFashionMnist(dir, 't10k');
+    readFashionMnist(dir, 'train');
+    readFashionMnist(dir, 't10k');
   }
   prepareVocRoot(opts.out, classes);
   const total = opts.train + opts.test;
   const digits = Math.max(6, String(total).length);
+  // Drawing on the calling thread already keeps sharp's encoder threads busy; extra worker threads
+  // pay off only with cores to spare (measured: on 2 busy cores they were slower) and many images.
+  const cores = availableParallelism();
+  const workers = opts.workers ?? (cores >= 4 && total >= 400 ? Math.min(4, cores - 1) : 0);
+  const pool = new WorkerPool<SynthTaskArgs, number, SynthResult>({
+    module: TASK_URL,
+    args: {
+      kind: opts.kind,
+      out: opts.out,
+      size,
+      seed,
+      quality: opts.quality ?? 90,
+      train: opts.train,
+      digits,
+      fashionDir: opts.fashionDir,
+    },
+    workers,
+  });
   const samples: WritableSample[] = new Array(total);
-  const render = (i: number): SynthImage => {
-    const rng = new Rng(deriveSeed(seed, i));
-    if (opts.kind === 'shapes') return renderShapesImage(rng, size);
-    return renderFashionImage(rng, size, (i < opts.train ? trainItems : testItems) as IdxItems);
-  };
-
   let next = 0;
   let done = 0;
-  const worker = async () => {
+  // A few images in flight per thread: one is drawn while others are being JPEG-encoded.
+  const lane = async () => {
     while (next < total) {
       const i = next++;
-      const { canvas, objects } = render(i);
-      const id = String(i + 1).padStart(digits, '0');
-      const fileName = `${id}.jpg`;
-      const n = objects.length;
-      const sample: WritableSample = {
+      const { value } = await pool.run(i);
+      const id = synthStem(i, digits);
+      const n = value.labels.length;
+      samples[i] = {
         id,
         imageId: i + 1,
-        fileName,
+        fileName: `${id}.jpg`,
         width: size,
         height: size,
-        boxes: Float32Array.from(objects.flatMap((o) => o.box)),
-        labels: Int32Array.from(objects.map((o) => o.label)),
+        boxes: value.boxes,
+        labels: value.labels,
         difficult: new Uint8Array(n),
         crowd: new Uint8Array(n),
       };
-      samples[i] = sample;
-      // Encoding runs on libuv's pool while the next image is drawn on this thread.
-      await sharp(canvas.data, { raw: { width: size, height: size, channels: 3 } })
-        .jpeg({ quality: opts.quality ?? 90 })
-        .toFile(join(opts.out, 'JPEGImages', fileName));
-      writeVocAnnotation(opts.out, sample, classes);
       opts.onProgress?.(++done, total);
     }
   };
-  await Promise.all(Array.from({ length: 4 }, worker));
+  try {
+    await Promise.all(Array.from({ length: 3 * Math.max(1, workers) }, lane));
+  } finally {
+    await pool.close();
+  }
 
   const train = samples.slice(0, opts.train);
   const test = samples.slice(opts.train);

@@ -60,13 +60,20 @@ describe('synth shapes', () => {
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 96, 96]);
   });
 
-  it('is deterministic under a seed and differs across seeds', async () => {
+  it('is deterministic under a seed, with or without workers, and differs across seeds', async () => {
     const [a, b, c] = [tempDir(), tempDir(), tempDir()];
-    await writeSynthSet({ kind: 'shapes', out: a, train: 3, test: 1, size: 64, seed: 11 });
-    await writeSynthSet({ kind: 'shapes', out: b, train: 3, test: 1, size: 64, seed: 11 });
+    await writeSynthSet({ kind: 'shapes', out: a, train: 3, test: 1, size: 64, seed: 11, workers: 0 });
+    // Same set from two worker threads as from the calling thread alone.
+    await writeSynthSet({ kind: 'shapes', out: b, train: 3, test: 1, size: 64, seed: 11, workers: 2 });
     await writeSynthSet({ kind: 'shapes', out: c, train: 3, test: 1, size: 64, seed: 12 });
     const read = (dir: string, f: string) => readFileSync(join(dir, f));
-    for (const f of ['JPEGImages/000001.jpg', 'JPEGImages/000004.jpg', 'annotations/instances_train.json']) {
+    for (const f of [
+      'JPEGImages/000001.jpg',
+      'JPEGImages/000004.jpg',
+      'Annotations/000002.xml',
+      'annotations/instances_train.json',
+      'annotations/instances_test.json',
+    ]) {
       expect(read(a, f).equals(read(b, f))).toBe(true);
     }
     expect(read(a, 'JPEGImages/000001.jpg').equals(read(c, 'JPEGImages/000001.jpg'))).toBe(false);
