@@ -125,6 +125,8 @@ export function createApp(options: AppOptions): Express {
   app.use((req: Request, res: Response, next: NextFunction) => {
     const start = performance.now();
     res.setHeader('X-Content-Type-Options', 'nosniff');
+    // While draining, no connection is kept alive for another request.
+    if (lifecycle.draining) res.setHeader('Connection', 'close');
     res.on('finish', () => {
       const route = req.route?.path ?? (res.locals.routeLabel as string | undefined) ?? 'unmatched';
       metrics.requests.inc({ method: req.method, route: String(route), status: String(res.statusCode) });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appContext, createApp } from '../../server/app.js';
+import { appContext, createApp, Lifecycle } from '../../server/app.js';
 import type { Models } from '../../server/services.js';
 import { type ErrorJson, fakeModels, listen, pngBomb, postImage, solidJpeg, solidPng } from './helpers.js';
 
@@ -222,6 +222,25 @@ describe('load control', () => {
       expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(
         /^resdet_request_timeouts_total 2$/m,
       );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('while draining, /readyz answers 503 and every response closes its connection', async () => {
+    const lifecycle = new Lifecycle();
+    const server = await listen(createApp({ models: fakeModels(), lifecycle, log: () => {} }));
+    try {
+      const before = await fetch(`${server.url}/readyz`);
+      expect(before.status).toBe(200);
+      expect(before.headers.get('connection')).not.toBe('close');
+      lifecycle.draining = true;
+      const during = await fetch(`${server.url}/readyz`);
+      expect(during.status).toBe(503);
+      expect(await during.json()).toEqual({ ready: false, reason: 'shutting down' });
+      expect(during.headers.get('connection')).toBe('close');
+      // In-flight work still completes normally.
+      expect((await postImage(`${server.url}/v1/detect`, await solidPng(8, 8, [1, 1, 1]))).status).toBe(200);
     } finally {
       await server.close();
     }
