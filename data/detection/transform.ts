@@ -145,7 +145,17 @@ export async function prepareImageFile(
   opts: PrepareOptions,
   expected?: { width: number; height: number },
 ): Promise<PreparedImage> {
-  const rgb = await decodeImage(path);
+  let rgb = await decodeImage(path);
+  if (
+    expected &&
+    rgb.width === expected.height &&
+    rgb.height === expected.width &&
+    rgb.width !== rgb.height
+  ) {
+    // An EXIF-rotated photo annotated in its stored orientation (tools that ignore EXIF, e.g.
+    // PIL as torchvision uses it, made COCO's and VOC's boxes): use the stored pixels then.
+    rgb = await decodeStoredOrientation(path);
+  }
   if (expected && (rgb.width !== expected.width || rgb.height !== expected.height)) {
     throw new ResdetError(
       `${path}: image is ${rgb.width}x${rgb.height} but its annotation says ${expected.width}x${expected.height}`,
@@ -153,6 +163,20 @@ export async function prepareImageFile(
     );
   }
   return prepareRgb(rgb, boxes, labels, opts);
+}
+
+/** Decodes without applying EXIF orientation (alpha dropped, as PIL's convert('RGB')). */
+async function decodeStoredOrientation(path: string): Promise<RgbImage> {
+  const { data, info } = await sharp(path, { failOn: 'error' })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+  };
 }
 
 /** A padded batch in NHWC order, with what is needed to map detections back to each image. */

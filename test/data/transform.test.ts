@@ -1,12 +1,16 @@
+import { join } from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import {
   boxesToOriginal,
   flipBoxes,
   padBatch,
+  prepareImageFile,
   prepareRgb,
   resizedSize,
 } from '../../data/detection/transform.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../data/image/classify-transform.js';
+import { tempDir } from './helpers.js';
 
 const opts = { mean: IMAGENET_MEAN, std: IMAGENET_STD };
 
@@ -91,5 +95,27 @@ describe('padBatch', () => {
     expect(at(1, 29, 9)).toBe(b.data[(29 * 10 + 9) * 3 + 1]);
     expect(at(1, 29, 10)).toBe(0);
     expect(padBatch([a, b]).shape).toEqual([2, 30, 20, 3]);
+  });
+});
+
+describe('prepareImageFile and EXIF orientation', () => {
+  it('follows EXIF unless the annotation matches the stored orientation', async () => {
+    const path = join(tempDir(), 'rotated.jpg');
+    // Stored 40 x 20 with orientation 6 (shown rotated 90 degrees: 20 x 40).
+    await sharp({ create: { width: 40, height: 20, channels: 3, background: '#336699' } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toFile(path);
+    expect((await sharp(path).metadata()).orientation).toBe(6);
+    const o = { ...opts, minSize: 20, maxSize: 1000, flip: false };
+    const none = new Float32Array(0);
+    const labels = new Int32Array(0);
+    const shown = await prepareImageFile(path, none, labels, o, { width: 20, height: 40 });
+    expect([shown.width, shown.height]).toEqual([20, 40]);
+    const stored = await prepareImageFile(path, none, labels, o, { width: 40, height: 20 });
+    expect([stored.width, stored.height]).toEqual([40, 20]);
+    await expect(prepareImageFile(path, none, labels, o, { width: 30, height: 30 })).rejects.toThrow(
+      /annotation says 30x30/,
+    );
   });
 });
