@@ -4,6 +4,7 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { fusedBatchNormKernel } from './fused-batch-norm.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { broadcastReducedConfig, reductionGradient } from './mean-grad.js';
 import { requestedWasmThreads, useThreadedWasm } from './wasm-threads.js';
 import { zeroCopyKernels } from './zero-copy.js';
 
@@ -18,6 +19,7 @@ export const wasmTrainingKernels: readonly tf.KernelConfig[] = [
   conv2dBackpropInputConfig,
   batchNormGradConfig,
   maxPoolGradConfig,
+  broadcastReducedConfig,
 ];
 
 const registered = new Set<string>();
@@ -48,6 +50,10 @@ export async function registerTrainingKernels(): Promise<void> {
   if (!gradientsWrapped) {
     const original = tf.getGradient('FusedBatchNorm');
     if (original) tf.registerGradient(fusedBatchNormGradient(original));
+    const mean = tf.getGradient('Mean');
+    if (mean) tf.registerGradient(reductionGradient(mean, true));
+    const sum = tf.getGradient('Sum');
+    if (sum) tf.registerGradient(reductionGradient(sum, false));
     gradientsWrapped = true;
   }
 }

@@ -119,3 +119,22 @@ describe('layer gradients on wasm match cpu', () => {
     await expectSameGrads((t) => weightedSum(roiPool(t, rois, [2, 2], 1), 9), [x]);
   });
 });
+
+describe('reduction gradients on wasm match cpu', () => {
+  const rng = new Rng(77);
+  const x = randomInput(rng, [3, 4, 5, 6]);
+  const cases: [string, number[]][] = [
+    ['all leading axes (moments)', [0, 1, 2]],
+    ['spatial axes (global pool)', [1, 2]],
+    ['last axis', [3]],
+    ['first axis', [0]],
+    ['every axis', [0, 1, 2, 3]],
+    ['non-contiguous axes (TF.js gradient)', [0, 2]],
+  ];
+  for (const [name, axes] of cases) {
+    it(`mean and sum over ${name}`, async () => {
+      await expectSameGrads((t) => weightedSum(tf.mean(t, axes), 12), [x]);
+      await expectSameGrads((t) => weightedSum(tf.sum(t, axes, true), 13), [x]);
+    });
+  }
+});
