@@ -1,5 +1,4 @@
-import { UsageError } from '../../core/errors.js';
-import { ResdetError } from '../../core/errors.js';
+import { ResdetError, UsageError } from '../../core/errors.js';
 import { ArrayDetectionDataset } from './build.js';
 import { openCoco } from './coco.js';
 import type { DetectionDataset, DetectionSample, OpenOptions } from './types.js';

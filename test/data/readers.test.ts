@@ -1,11 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ResdetError } from '../../core/errors.js';
 import { cocoLabelMap, openCoco } from '../../data/detection/coco.js';
 import { openDataset, parseDatasetSpec } from '../../data/detection/spec.js';
+import { datasetStats } from '../../data/detection/stats.js';
 import { targetsOf } from '../../data/detection/types.js';
 import { openVoc, vocImageId } from '../../data/detection/voc.js';
+import { repoRoot } from '../helpers/cli.js';
 import { tempDir, writeJpeg, writeTinyVoc } from './helpers.js';
 
 describe('VOC reader', () => {
@@ -57,6 +59,22 @@ describe('VOC reader', () => {
     ]);
     expect((await openVoc(root, 'trainval', { skipEmpty: true })).length).toBe(1);
     expect((await openVoc(root, 'trainval', { skipEmpty: true, keepDifficult: true })).length).toBe(2);
+  });
+});
+
+describe('VOC reader on the devkit-style fixture', () => {
+  it('counts what the reference tool counted (images, objects, difficult per class)', async () => {
+    const root = join(repoRoot, 'test', 'fixtures', 'eval', 'voc_public');
+    const expected = JSON.parse(readFileSync(join(root, 'expected.json'), 'utf8')).counts;
+    // The fixture has annotations only, no JPEGs.
+    const st = datasetStats(await openVoc(root, 'test', { checkImages: 'none' }));
+    expect(st.images).toBe(expected.images);
+    expect(st.objects).toBe(expected.objects);
+    expect(st.imagesWithoutObjects).toBe(expected.images_without_objects);
+    for (const c of ['car', 'dog', 'person']) {
+      expect(st.classes[c].difficult).toBe(expected.difficult[c]);
+      expect(st.classes[c].objects - st.classes[c].difficult).toBe(expected.npos_non_difficult[c]);
+    }
   });
 });
 
