@@ -50,6 +50,8 @@ export interface TrainDetectorOptions {
   baseWidth?: number;
   iterations: number;
   maxMinutes?: number;
+  /** Shrink the run (and its lr steps) to what fits in maxMinutes at the measured speed. */
+  fitToTime?: boolean;
   resume?: boolean;
   /** Start over even if `out` holds a checkpoint. */
   force?: boolean;
@@ -275,6 +277,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       weightDecay: 1e-4,
       checkpointEvery: opts.checkpointEvery ?? 500,
       maxMinutes: opts.maxMinutes,
+      fitToTime: opts.fitToTime,
       evalEvery: opts.evalEvery,
       evaluate,
       startIteration,

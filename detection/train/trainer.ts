@@ -8,7 +8,7 @@ import { type DetectorMeta, saveDetector } from '../checkpoint.js';
 import type { FasterRCNN, LossValues } from '../model/faster-rcnn.js';
 import type { DetectionLoader } from './loader.js';
 import { writeTrainingPlot } from './plot.js';
-import { learningRate, type LrSchedule } from './schedule.js';
+import { defaultSteps, learningRate, type LrSchedule } from './schedule.js';
 import { SgdMomentum } from './sgd.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
@@ -25,6 +25,12 @@ export interface TrainerOptions {
   checkpointEvery: number;
   /** Stop (with a checkpoint) after this many minutes of this process's training. */
   maxMinutes?: number;
+  /**
+   * With maxMinutes: after a few iterations, shrink `iterations` to what fits in the time at the
+   * measured speed and move the decay steps to 2/3 and 8/9 of it, so the run ends with its
+   * learning rate decayed instead of being cut off mid-schedule (used by `resdet demo`).
+   */
+  fitToTime?: boolean;
   /** Evaluate every this many iterations (and at the end) with `evaluate`. */
   evalEvery?: number;
   evaluate?: (model: FasterRCNN, iteration: number) => Promise<Record<string, number>>;
@@ -75,13 +81,9 @@ export async function runTraining(
   if (opts.optimizerState) optimizer.loadState(opts.optimizerState);
   const rng = opts.rngState !== undefined ? Rng.fromState(opts.rngState) : new Rng(opts.seed + 17);
   const metrics = new MetricsWriter(join(opts.out, METRICS_FILE));
-  const progress = new Progress({
-    total: opts.iterations,
-    start: opts.startIteration,
-    label: 'train-detector',
-    unit: 'it',
-    silent: opts.silent,
-  });
+  const newProgress = (total: number, start: number) =>
+    new Progress({ total, start, label: 'train-detector', unit: 'it', silent: opts.silent });
+  let progress = newProgress(opts.iterations, opts.startIteration);
   let stopSignal: string | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     stopSignal = sig;
@@ -114,8 +116,8 @@ export async function runTraining(
         training: {
           ...opts.trainingInfo,
           iteration,
-          iterations: opts.iterations,
-          schedule: opts.schedule,
+          iterations: total,
+          schedule,
           momentum: opts.momentum,
           weightDecay: opts.weightDecay,
           seed: opts.seed,
@@ -147,9 +149,12 @@ export async function runTraining(
     );
   };
 
+  let total = opts.iterations;
+  let schedule = opts.schedule;
+  const fitAfter = opts.startIteration + 10;
   let stoppedBy: StopReason = 'done';
   try {
-    while (iteration < opts.iterations) {
+    while (iteration < total) {
       if (stopSignal) {
         stoppedBy = 'signal';
         break;
@@ -159,7 +164,7 @@ export async function runTraining(
         progress.log(`--max-minutes ${opts.maxMinutes} reached at iteration ${iteration}`);
         break;
       }
-      const lr = learningRate(opts.schedule, iteration);
+      const lr = learningRate(schedule, iteration);
       const { batch, targets } = await loader.batch(iteration);
       const values: Partial<LossValues> = {};
       const t0 = performance.now();
@@ -191,8 +196,25 @@ export async function runTraining(
         seconds: (performance.now() - t0) / 1000,
       });
       progress.tick(1, { loss: lastLoss.total, lr });
-      if (opts.evalEvery && iteration % opts.evalEvery === 0 && iteration < opts.iterations) await runEval();
-      if (iteration % opts.checkpointEvery === 0 && iteration < opts.iterations) await save();
+      if (opts.fitToTime && opts.maxMinutes !== undefined && iteration === fitAfter) {
+        // Leave 5% of the budget for the final checkpoint and evaluation.
+        const perIteration = elapsed() / (iteration - opts.startIteration);
+        const fits = iteration + Math.floor((opts.maxMinutes * 60 * 0.95 - elapsed()) / perIteration);
+        if (fits < total) {
+          total = Math.max(iteration + 1, fits);
+          schedule = {
+            ...schedule,
+            steps: defaultSteps(total),
+            warmupIters: Math.min(schedule.warmupIters, Math.floor(total / 5)),
+          };
+          progress.log(
+            `fitting the run to --max-minutes ${opts.maxMinutes}: ${total} iterations, lr steps at ${schedule.steps.join(', ')}`,
+          );
+          progress = newProgress(total, iteration);
+        }
+      }
+      if (opts.evalEvery && iteration % opts.evalEvery === 0 && iteration < total) await runEval();
+      if (iteration % opts.checkpointEvery === 0 && iteration < total) await save();
     }
     if (stoppedBy === 'done' && opts.evaluate) await runEval();
     await save();

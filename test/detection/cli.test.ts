@@ -1,0 +1,174 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+// The detector commands end to end, each in its own process, on tiny synthetic data (wasm).
+
+const tmp = mkdtempSync(join(tmpdir(), 'resdet-det-cli-'));
+const data = join(tmp, 'shapes');
+const env = { RESDET_BACKEND: 'wasm' };
+
+beforeAll(async () => {
+  const r = await runCli(
+    ['data', 'synth', '--kind', 'shapes', '--out', data, '--train', '4', '--test', '3', '--size', '64'],
+    {
+      env,
+    },
+  );
+  expect(r.code, r.stderr).toBe(0);
+});
+
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('detector CLI', () => {
+  it('init --kind detector writes a loadable checkpoint; detect --json and --draw use it', async () => {
+    const model = join(tmp, 'init');
+    const init = await runCli(
+      [
+        'init',
+        '--kind',
+        'detector',
+        '--arch',
+        'resnet18-w8',
+        '--classes',
+        'circle,square,triangle,star',
+        '--out',
+        model,
+      ],
+      { env },
+    );
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stdout).toMatch(/Faster R-CNN detector \(4 classes/);
+    const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
+    expect(config.kind).toBe('detector');
+    expect(config.classes).toEqual(['circle', 'square', 'triangle', 'star']);
+
+    const image = join(data, 'JPEGImages', '000005.jpg');
+    const drawn = join(tmp, 'drawn.png');
+    const det = await runCli(
+      [
+        'detect',
+        '--model',
+        model,
+        image,
+        '--json',
+        '--score-threshold',
+        '0',
+        '--max-detections',
+        '5',
+        '--draw',
+        drawn,
+      ],
+      { env },
+    );
+    expect(det.code, det.stderr).toBe(0);
+    const out = JSON.parse(det.stdout);
+    expect(out.width).toBe(64);
+    expect(out.detections.length).toBeLessThanOrEqual(5);
+    for (const d of out.detections) {
+      expect(d.box).toHaveLength(4);
+      expect(config.classes[d.labelIndex]).toBe(d.label);
+    }
+    const meta = await sharp(drawn).metadata();
+    expect([meta.width, meta.height]).toEqual([64, 64]);
+
+    const missing = await runCli(['detect', '--model', model, join(tmp, 'nope.jpg')], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.jpg: no such file/);
+  });
+
+  it('train-detector, then evaluate-detector writes result files and reports VOC07 and COCO', async () => {
+    const model = join(tmp, 'trained');
+    const train = await runCli(
+      [
+        'train-detector',
+        '--data',
+        `voc:${data}:train`,
+        '--backbone',
+        'resnet18-w8',
+        '--out',
+        model,
+        '--iterations',
+        '4',
+        '--min-size',
+        '64',
+        '--max-size',
+        '64',
+        '--anchor-sizes',
+        '16,32,64',
+        '--preset',
+        'cpu',
+        '--images-per-batch',
+        '1',
+        '--json',
+      ],
+      { env },
+    );
+    expect(train.code, train.stderr).toBe(0);
+    const summary = JSON.parse(train.stdout);
+    expect(summary.iteration).toBe(4);
+    expect(summary.backend).toBe('wasm');
+    expect(existsSync(join(model, 'loss.png'))).toBe(true);
+
+    const again = await runCli(
+      ['train-detector', '--data', `voc:${data}:train`, '--backbone', 'resnet18-w8', '--out', model],
+      {
+        env,
+      },
+    );
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already holds a checkpoint/);
+
+    const ev = await runCli(
+      [
+        'evaluate-detector',
+        '--model',
+        model,
+        '--data',
+        `voc:${data}:test`,
+        '--metric',
+        'voc07,coco',
+        '--json',
+      ],
+      { env },
+    );
+    expect(ev.code, ev.stderr).toBe(0);
+    const report = JSON.parse(ev.stdout);
+    expect(report.images).toBe(3);
+    expect(report.voc.metric).toBe('voc07');
+    expect(report.voc.mAP).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(report.voc.per_class)).toEqual(['circle', 'square', 'triangle', 'star']);
+    expect(report.coco.AP).toBeGreaterThanOrEqual(0);
+    expect(existsSync(report.files.cocoJson)).toBe(true);
+    for (const cls of ['circle', 'square', 'triangle', 'star']) {
+      expect(existsSync(join(report.files.vocDir, `comp4_det_test_${cls}.txt`))).toBe(true);
+    }
+    const bad = await runCli(
+      ['evaluate-detector', '--model', model, '--data', `voc:${data}:test`, '--metric', 'map'],
+      { env },
+    );
+    expect(bad.code).toBe(2);
+  });
+
+  it('demo runs end to end on a tiny budget and says where everything went', async () => {
+    const out = join(tmp, 'demo');
+    const r = await runCli(
+      ['demo', '--out', out, '--minutes', '0.1', '--train', '6', '--test', '2', '--size', '64', '--json'],
+      {
+        env,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    for (const path of [s.model, s.lossPlot, s.drawing, s.summary, s.results.cocoJson]) {
+      expect(existsSync(path), path).toBe(true);
+    }
+    expect(s.iterations).toBeGreaterThan(0);
+    expect(s.voc07_mAP).toBeGreaterThanOrEqual(0);
+  });
+});
