@@ -12,13 +12,13 @@ import { openVoc, VOC_DEFAULT_SPLIT, type VocOpenOptions } from './voc.js';
  *                                 voc:VOC2007:trainval+voc:VOC2012:trainval
  * Paths containing ':' or '+' cannot be written in a spec.
  */
-export type DatasetSource =
+export type DatasetSpecPart =
   | { kind: 'voc'; root: string; split: string }
   | { kind: 'coco'; annotations: string; imageDir?: string };
 
 export interface DatasetSpec {
   text: string;
-  sources: DatasetSource[];
+  sources: DatasetSpecPart[];
 }
 
 const SPEC_HELP = 'use voc:ROOT[:split] or coco:ANN.json[:IMAGE_DIR], joined with + for a union';
@@ -27,7 +27,7 @@ export function parseDatasetSpec(spec: string): DatasetSpec {
   const parts = spec.split('+').map((p) => p.trim());
   if (parts.some((p) => p.length === 0))
     throw new UsageError(`dataset spec "${spec}": empty part`, SPEC_HELP);
-  const sources = parts.map((part): DatasetSource => {
+  const sources = parts.map((part): DatasetSpecPart => {
     const m = /^(voc|coco):(.+)$/.exec(part);
     if (!m) throw new UsageError(`dataset spec "${part}": unknown kind`, SPEC_HELP);
     const [path, extra, ...rest] = m[2].split(':');
@@ -38,7 +38,7 @@ export function parseDatasetSpec(spec: string): DatasetSpec {
   return { text: spec, sources };
 }
 
-export function formatDatasetSource(s: DatasetSource): string {
+export function formatDatasetSource(s: DatasetSpecPart): string {
   return s.kind === 'voc'
     ? `voc:${s.root}:${s.split}`
     : `coco:${s.annotations}${s.imageDir ? `:${s.imageDir}` : ''}`;
@@ -47,7 +47,7 @@ export function formatDatasetSource(s: DatasetSource): string {
 export type OpenDatasetOptions = OpenOptions & Pick<VocOpenOptions, 'classes'>;
 
 export async function openSource(
-  source: DatasetSource,
+  source: DatasetSpecPart,
   opts: OpenDatasetOptions = {},
 ): Promise<DetectionDataset> {
   return source.kind === 'voc'
