@@ -22,6 +22,32 @@ function heNormal(rng: Rng | null, shape: number[], fanOut: number): tf.Tensor {
   return tf.tensor(values, shape, 'float32');
 }
 
+/**
+ * torchvision's symmetric zero padding for a k x k conv with the given stride. Stride 1 with
+ * pad (k-1)/2 is exactly TF's 'same'. Strided convs need numeric padding (TF's 'same' pads
+ * 0 before / 1 after for a 3x3/2 on even sizes, which moves the sampling grid); tfjs-node's
+ * kernels accept only 'valid' and 'same', so on the `tensorflow` backend the input is padded
+ * with an explicit tf.pad and convolved 'valid' (same numbers, one extra op).
+ */
+export function symmetricPad(
+  x: tf.Tensor4D,
+  pad: number,
+  k: number,
+  stride: number,
+  explicit = tf.getBackend() === 'tensorflow',
+): { input: tf.Tensor4D; pad: number | 'valid' | 'same' } {
+  if (pad === 0) return { input: x, pad: 'valid' };
+  if (stride === 1 && 2 * pad === k - 1) return { input: x, pad: 'same' };
+  if (!explicit) return { input: x, pad };
+  const input = tf.pad(x, [
+    [0, 0],
+    [pad, pad],
+    [pad, pad],
+    [0, 0],
+  ]);
+  return { input, pad: 'valid' };
+}
+
 interface FoldedWeights {
   filter: tf.Tensor4D;
   bias: tf.Tensor1D;
@@ -63,19 +89,21 @@ export class ConvBn {
     );
   }
 
-  private get pad(): number | 'valid' {
-    // torchvision's symmetric padding; TF's 'same' shifts the grid for stride 2 on even sizes.
-    return this.spec.pad === 0 ? 'valid' : this.spec.pad;
+  /** The input, zero-padded beforehand where the backend cannot pad as torch does (see symmetricPad). */
+  private padded(x: tf.Tensor4D): { input: tf.Tensor4D; pad: number | 'valid' | 'same' } {
+    const { pad, k, stride } = this.spec;
+    return symmetricPad(x, pad, k, stride);
   }
 
   apply(x: tf.Tensor4D, training: boolean, relu: boolean): tf.Tensor4D {
     if (training && !this.frozen) return this.applyBatchStats(x, relu);
     const { filter, bias } = !training && !recordingGradients() ? this.cachedFold() : this.fold();
+    const { input, pad } = this.padded(x);
     return tf.fused.conv2d({
-      x,
+      x: input,
       filter,
       strides: this.spec.stride,
-      pad: this.pad,
+      pad,
       bias,
       activation: relu ? 'relu' : 'linear',
     });
@@ -105,7 +133,8 @@ export class ConvBn {
   }
 
   private applyBatchStats(x: tf.Tensor4D, relu: boolean): tf.Tensor4D {
-    const y = tf.conv2d(x, this.weight as tf.Tensor4D, this.spec.stride, this.pad);
+    const { input, pad } = this.padded(x);
+    const y = tf.conv2d(input, this.weight as tf.Tensor4D, this.spec.stride, pad);
     const { mean, variance } = tf.moments(y, [0, 1, 2]);
     this.updateRunningStats(mean, variance, y.size / y.shape[3]);
     const z = tf.batchNorm(y, mean, variance, this.beta, this.gamma, BN_EPS);

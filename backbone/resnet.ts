@@ -3,7 +3,7 @@ import { ResdetError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { SafeTensor, SafetensorsFile } from '../core/safetensors.js';
 import { type ResNetConfig, validateConfig } from './config.js';
-import { ConvBn, Linear } from './layers.js';
+import { ConvBn, Linear, symmetricPad } from './layers.js';
 import { type LoadStateDictOptions, type LoadStateDictResult, ParamStore } from './params.js';
 import { type BlockSpec, countResNet, planResNet, type ResNetCost, type ResNetPlan } from './plan.js';
 
@@ -212,8 +212,11 @@ export class ResNet {
   }
 
   private stemPool(x: tf.Tensor4D): tf.Tensor4D {
-    // Numeric padding 1, as torch's max-pool (padded cells never win after a ReLU).
-    return this.plan.maxPool ? tf.maxPool(x, 3, 2, 1) : x;
+    if (!this.plan.maxPool) return x;
+    // Padding 1 on every side, as torch's max-pool. Its input follows a ReLU, so zero padding
+    // (what symmetricPad adds on the tensorflow backend) never wins, as torch's -inf padding.
+    const { input, pad } = symmetricPad(x, 1, 3, 2);
+    return tf.maxPool(input, 3, 2, pad);
   }
 
   private allUnits(): ConvBn[] {

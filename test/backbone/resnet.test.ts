@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildResNet, resnetConfig } from '../../backbone/index.js';
+import { symmetricPad } from '../../backbone/layers.js';
 import { initBackend } from '../../core/backend.js';
 import { ResdetError } from '../../core/errors.js';
 
@@ -99,6 +100,34 @@ describe('state_dict names and layouts', () => {
 });
 
 describe('architecture', () => {
+  it("pads like torch both ways: numeric padding and explicit tf.pad (tfjs-node's path)", () => {
+    const x = tf.relu(randomInput(1, 10)) as tf.Tensor4D;
+    const w = tf.randomNormal([7, 7, 3, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
+    for (const [k, stride, pad] of [
+      [7, 2, 3],
+      [3, 2, 1],
+      [3, 1, 1],
+    ]) {
+      const filter = k === 7 ? w : (tf.slice(w, [0, 0, 0, 0], [3, 3, 3, 4]) as tf.Tensor4D);
+      const a = symmetricPad(x, pad, k, stride, false);
+      const b = symmetricPad(x, pad, k, stride, true);
+      const ya = tf.conv2d(a.input, filter, stride, a.pad);
+      const yb = tf.conv2d(b.input, filter, stride, b.pad);
+      expect(ya.shape).toEqual([
+        1,
+        Math.floor((10 + 2 * pad - k) / stride) + 1,
+        Math.floor((10 + 2 * pad - k) / stride) + 1,
+        4,
+      ]);
+      expect(tf.max(tf.abs(tf.sub(ya, yb))).dataSync()[0]).toBeLessThan(1e-5);
+    }
+    const pa = symmetricPad(x, 1, 3, 2, false);
+    const pb = symmetricPad(x, 1, 3, 2, true);
+    expect(Array.from(tf.maxPool(pb.input, 3, 2, pb.pad).dataSync())).toEqual(
+      Array.from(tf.maxPool(pa.input, 3, 2, pa.pad).dataSync()),
+    );
+  });
+
   it('builds CIFAR nets with option-A shortcuts: no projections, 8x8x64 before the pool', () => {
     const model = buildResNet(resnetConfig('resnet20'));
     expect(model.params.names().some((n) => n.includes('downsample'))).toBe(false);
