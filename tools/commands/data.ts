@@ -11,6 +11,7 @@ import { datasetStats, formatStats } from '../../data/detection/stats.js';
 import type { OpenOptions } from '../../data/detection/types.js';
 import { SYNTH_DEFAULT_SIZE, type SynthKind, writeSynthSet } from '../../data/synth/write-set.js';
 import { parseIntOption, printJson } from '../common.js';
+import { registerDownload } from './data-download.js';
 
 const CHECKS = ['none', 'exists', 'quick'] as const;
 
@@ -160,5 +161,6 @@ export function register(program: Command): void {
   registerConvert(data);
   registerSynth(data);
   registerStats(data);
+  registerDownload(data);
   // Other areas add their `data` subcommands below (one import + one call each).
 }

@@ -102,6 +102,11 @@ export function register(program: Command): void {
       "override the first stage's width (16 for CIFAR nets)",
       parseIntOption('--width', 1),
     )
+    .addOption(
+      new Option('--augment <kind>', "paper: the recipe's augmentation; none: off (very short runs)")
+        .choices(['paper', 'none'])
+        .default('paper'),
+    )
     .option(
       '--checkpoint-every <n>',
       'also checkpoint every N iterations',
