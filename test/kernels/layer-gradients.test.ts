@@ -138,3 +138,32 @@ describe('reduction gradients on wasm match cpu', () => {
     });
   }
 });
+
+describe('per-channel broadcasts on wasm (1x1 depthwise path, tensors >= 4096 elements) match cpu', () => {
+  const rng = new Rng(91);
+  const x = randomInput(rng, [4, 8, 8, 24]);
+  const v = randomInput(rng, [24]);
+  const v4 = { shape: [1, 1, 1, 24], data: v.data };
+  for (const [name, f] of [
+    ['x * v', (a: tf.Tensor, b: tf.Tensor) => tf.mul(a, b)],
+    ['v * x', (a: tf.Tensor, b: tf.Tensor) => tf.mul(b, a)],
+    ['x + v', (a: tf.Tensor, b: tf.Tensor) => tf.add(a, b)],
+    ['x - v', (a: tf.Tensor, b: tf.Tensor) => tf.sub(a, b)],
+    ['v - x', (a: tf.Tensor, b: tf.Tensor) => tf.sub(b, a)],
+  ] as const) {
+    it(`${name} with v of shape [C] and [1, 1, 1, C]`, async () => {
+      await expectSameGrads((a, b) => weightedSum(f(a, b), 21), [x, v]);
+      await expectSameGrads((a, b) => weightedSum(f(a, b), 22), [x, v4]);
+    });
+  }
+
+  it('batch norm in training mode on a large activation', async () => {
+    const inputs = [randomInput(rng, [4, 8, 8, 24], 3), randomInput(rng, [24]), randomInput(rng, [24])];
+    await expectSameGrads((a, g, b) => weightedSum(tf.relu(batchNormTrain(a, g, b)), 23), inputs);
+  });
+
+  it('broadcasts along other axes keep the package kernels', async () => {
+    const col = randomInput(rng, [4, 8, 8, 1]);
+    await expectSameGrads((a, b) => weightedSum(tf.mul(a, b), 24), [x, col]);
+  });
+});
