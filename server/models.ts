@@ -1,8 +1,11 @@
 import { basename, resolve } from 'node:path';
 import { loadClassifier } from '../backbone/classifier.js';
+import type { BackendChoice } from '../core/backend.js';
 import type { Preprocessing } from '../core/checkpoint.js';
+import { WorkerPool } from '../data/workers/pool.js';
 import { loadDetector } from '../detection/detector.js';
-import type { ClassifierService, DetectorService, Models } from './services.js';
+import type { InferenceArgs, InferenceJob, InferenceResult, ModelsDescription } from './inference-task.js';
+import type { Classification, ClassifierService, Detection, DetectorService, Models } from './services.js';
 
 export interface ModelDirs {
   detector: string;
@@ -67,4 +70,43 @@ export async function loadModels(dirs: ModelDirs): Promise<Models & { dispose():
       classifier?.dispose();
     },
   };
+}
+
+/**
+ * Loads the models once, in a worker thread, and returns services that send each image there.
+ * The HTTP thread stays free while a model runs. The backend is initialised inside the worker.
+ */
+export async function loadModelsInWorker(
+  dirs: ModelDirs,
+  backend: BackendChoice,
+): Promise<Models & { backend: string; dispose(): Promise<void> }> {
+  const self = import.meta.url;
+  const ext = self.endsWith('.ts') ? '.ts' : '.js';
+  const args: InferenceArgs = { backend, detector: dirs.detector, classifier: dirs.classifier };
+  const pool = new WorkerPool<InferenceArgs, InferenceJob, InferenceResult>({
+    module: new URL(`./inference-task${ext}`, self).href,
+    args,
+    workers: 1,
+  });
+  let described: ModelsDescription;
+  try {
+    described = (await pool.run({ kind: 'describe' })).value as ModelsDescription;
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+  const detector: DetectorService = {
+    info: described.detector,
+    categoryIds: described.categoryIds,
+    detect: async (image, opts) => (await pool.run({ kind: 'detect', image, opts })).value as Detection[],
+  };
+  const classifierInfo = described.classifier;
+  const classifier: ClassifierService | undefined = classifierInfo
+    ? {
+        info: classifierInfo,
+        classify: async (image, opts) =>
+          (await pool.run({ kind: 'classify', image, opts })).value as Classification[],
+      }
+    : undefined;
+  return { detector, classifier, backend: described.backend, dispose: () => pool.close() };
 }

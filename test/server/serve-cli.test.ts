@@ -76,7 +76,9 @@ describe('resdet serve', () => {
       expect(((await cls.json()) as { predictions: unknown[] }).predictions).toHaveLength(5);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      expect(stderr).toContain('ready: detector det (resnet18), classifier cls (resnet20)');
+      expect(stderr).toContain(
+        'ready: detector det (resnet18), classifier cls (resnet20) on the worker thread',
+      );
     } finally {
       child.kill('SIGKILL');
     }

@@ -1,7 +1,7 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { DEFAULTS } from '../../server/app.js';
-import { loadModels } from '../../server/models.js';
+import { loadModels, loadModelsInWorker } from '../../server/models.js';
 import { startServer } from '../../server/start.js';
 import { parseIntOption, useBackend } from '../common.js';
 
@@ -16,6 +16,7 @@ interface ServeOptions {
   queue: number;
   timeoutMs: number;
   drainTimeoutMs: number;
+  inferenceThread: 'auto' | 'worker' | 'main';
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -71,10 +72,25 @@ export function register(program: Command): void {
       parseIntOption('--drain-timeout-ms', 0),
       30_000,
     )
+    .addOption(
+      new Option(
+        '--inference-thread <where>',
+        'run the models in a worker thread (HTTP stays responsive while they run) or on the main thread; ' +
+          'auto: worker for the wasm and cpu backends, main for the native and GPU ones',
+      )
+        .choices(['auto', 'worker', 'main'])
+        .default('auto'),
+    )
     .action(async (opts: ServeOptions, cmd: Command) => {
       if (opts.port > 65535) throw new UsageError(`--port: expected 0..65535, got ${opts.port}`);
       const backend = await useBackend(cmd);
-      const loading = loadModels({ detector: opts.detector, classifier: opts.classifier });
+      const dirs = { detector: opts.detector, classifier: opts.classifier };
+      const inWorker =
+        opts.inferenceThread === 'worker' ||
+        (opts.inferenceThread === 'auto' && (backend === 'wasm' || backend === 'cpu'));
+      const loading = inWorker
+        ? loadModelsInWorker(dirs, backend)
+        : loadModels(dirs).then((m) => ({ ...m, dispose: async () => m.dispose() }));
       // Listen straight away: /healthz answers and /readyz says "loading" until the models are in.
       const running = await startServer({
         models: loading,
@@ -99,8 +115,9 @@ export function register(program: Command): void {
       const what = [`detector ${models.detector.info.name} (${models.detector.info.arch})`];
       if (models.classifier)
         what.push(`classifier ${models.classifier.info.name} (${models.classifier.info.arch})`);
-      process.stderr.write(`resdet serve: ready: ${what.join(', ')}\n`);
+      const thread = inWorker ? 'worker thread' : 'main thread';
+      process.stderr.write(`resdet serve: ready: ${what.join(', ')} on the ${thread}\n`);
       await running.closed;
-      models.dispose();
+      await models.dispose();
     });
 }
