@@ -14,7 +14,11 @@ import { type NaiveDt, type NaiveGt, naiveCocoEval } from './coco-naive.js';
 function randomSet(seed: number) {
   const rng = new Rng(seed);
   const imgIds: number[] = [];
-  for (let i = 0, id = 10; i < rng.int(3, 8); i++) imgIds.push((id += rng.int(1, 5)));
+  let id = 10;
+  for (let i = rng.int(3, 8); i > 0; i--) {
+    id += rng.int(1, 5);
+    imgIds.push(id);
+  }
   rng.shuffle(imgIds); // the evaluator must sort them
   const catIds = [1, 2, 5].slice(0, rng.int(1, 3));
   const side = [4, 8, 10, 16, 20, 32, 40, 96, 100];
