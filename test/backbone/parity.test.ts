@@ -105,7 +105,7 @@ for (const backend of ['cpu', 'wasm'] as BackendName[]) {
 /**
  * A Bottleneck net from torchvision's own Bottleneck and _make_layer (v1.5 stride, projections in
  * every stage incl. layer1), widths 8/16/32/64, [2, 1, 2, 1] blocks, F32 weights, randomised BN,
- * on a 70x54 input so strided layers see even and odd sizes. Written by runs/scratch/gen_torch.py
+ * on a 70x54 input so strided layers see even and odd sizes. Written by test/backbone/fixtures/generators/torchvision_reference.py
  * (torchvision 0.14.1). Same tolerances as above.
  */
 const bdir = join(import.meta.dirname, 'fixtures');
