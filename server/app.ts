@@ -169,6 +169,8 @@ export function createApp(options: AppOptions): Express {
       res.status(503).json({ ready: false, reason: 'shutting down' });
     } else if (!models) {
       res.status(503).json({ ready: false, reason: loadFailed ? 'models failed to load' : 'loading models' });
+    } else if (models.healthy && !models.healthy()) {
+      res.status(503).json({ ready: false, reason: 'the models stopped answering' });
     } else {
       res.json({ ready: true });
     }

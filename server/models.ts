@@ -95,18 +95,35 @@ export async function loadModelsInWorker(
     await pool.close();
     throw err;
   }
+  // A worker that died (out of memory, a crash in a native kernel) would leave later jobs waiting
+  // forever: remember it, fail fast, and let /readyz say so.
+  let dead: Error | undefined;
+  const run = async (job: InferenceJob): Promise<InferenceResult> => {
+    if (dead) throw dead;
+    try {
+      return (await pool.run(job)).value;
+    } catch (err) {
+      if (err instanceof Error && /worker exited/.test(err.message)) dead = err;
+      throw err;
+    }
+  };
   const detector: DetectorService = {
     info: described.detector,
     categoryIds: described.categoryIds,
-    detect: async (image, opts) => (await pool.run({ kind: 'detect', image, opts })).value as Detection[],
+    detect: async (image, opts) => (await run({ kind: 'detect', image, opts })) as Detection[],
   };
   const classifierInfo = described.classifier;
   const classifier: ClassifierService | undefined = classifierInfo
     ? {
         info: classifierInfo,
-        classify: async (image, opts) =>
-          (await pool.run({ kind: 'classify', image, opts })).value as Classification[],
+        classify: async (image, opts) => (await run({ kind: 'classify', image, opts })) as Classification[],
       }
     : undefined;
-  return { detector, classifier, backend: described.backend, dispose: () => pool.close() };
+  return {
+    detector,
+    classifier,
+    backend: described.backend,
+    healthy: () => dead === undefined,
+    dispose: () => pool.close(),
+  };
 }

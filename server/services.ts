@@ -53,6 +53,8 @@ export interface DetectorService {
 export interface Models {
   detector: DetectorService;
   classifier?: ClassifierService;
+  /** False once the models can no longer answer (their worker thread died): /readyz turns 503. */
+  healthy?(): boolean;
 }
 
 /**

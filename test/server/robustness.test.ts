@@ -246,6 +246,22 @@ describe('load control', () => {
     }
   });
 
+  it('models that report themselves unhealthy turn /readyz to 503', async () => {
+    let healthy = true;
+    const server = await listen(
+      createApp({ models: { ...fakeModels(), healthy: () => healthy }, log: () => {} }),
+    );
+    try {
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      healthy = false;
+      const r = await fetch(`${server.url}/readyz`);
+      expect(r.status).toBe(503);
+      expect(await r.json()).toEqual({ ready: false, reason: 'the models stopped answering' });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('while the models load, /readyz and model routes answer 503; then they work', async () => {
     let resolve!: (m: Models) => void;
     const loading = new Promise<Models>((r) => {
