@@ -6,6 +6,7 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { fusedBatchNormKernel } from './fused-batch-norm.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { broadcastReducedConfig, reductionGradient } from './mean-grad.js';
+import { poolingReduction } from './reduce.js';
 import { requestedWasmThreads, useThreadedWasm } from './wasm-threads.js';
 import { zeroCopyKernels } from './zero-copy.js';
 
@@ -38,6 +39,13 @@ export async function registerTrainingKernels(): Promise<void> {
     const batchNorm = tf.getKernel('FusedBatchNorm', 'wasm');
     if (batchNorm) wrappedKernels.push(fusedBatchNormKernel(batchNorm));
     wrappedKernels.push(...zeroCopyKernels());
+    for (const [name, mean] of [
+      ['Mean', true],
+      ['Sum', false],
+    ] as const) {
+      const original = tf.getKernel(name, 'wasm');
+      if (original) wrappedKernels.push(poolingReduction(original, mean));
+    }
     for (const name of ['Multiply', 'Add', 'Sub']) {
       const original = tf.getKernel(name, 'wasm');
       if (original) wrappedKernels.push(channelBroadcastKernel(original));

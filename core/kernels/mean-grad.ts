@@ -18,7 +18,7 @@ interface Split {
 }
 
 /** x's shape as [outer, reduced, inner] when `axes` are one contiguous block, else undefined. */
-function splitAxes(shape: readonly number[], axes: number[]): Split | undefined {
+export function splitAxes(shape: readonly number[], axes: number[]): Split | undefined {
   const sorted = [...axes].sort((a, b) => a - b);
   for (let i = 1; i < sorted.length; i++) if (sorted[i] !== sorted[i - 1] + 1) return undefined;
   const lo = sorted[0];

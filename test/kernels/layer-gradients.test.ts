@@ -167,3 +167,31 @@ describe('per-channel broadcasts on wasm (1x1 depthwise path, tensors >= 4096 el
     await expectSameGrads((a, b) => weightedSum(tf.mul(a, b), 24), [x, col]);
   });
 });
+
+describe('mean and sum forward on wasm (pooling path) match cpu', () => {
+  const rng = new Rng(5);
+  const x = randomInput(rng, [4, 6, 7, 10], 2);
+  const cases: [number[], boolean][] = [
+    [[0, 1, 2], false],
+    [[0, 1, 2], true],
+    [[1, 2], false],
+    [[1], true],
+    [[0, 1], false],
+    [[3], false],
+    [[0, 3], false],
+  ];
+  for (const [axes, keepDims] of cases) {
+    it(`axes [${axes}] keepDims ${keepDims}`, async () => {
+      await expectSameGrads(
+        (t) => weightedSum(tf.add(tf.mean(t, axes, keepDims), tf.sum(t, axes, keepDims)), 31),
+        [x],
+      );
+      const shapes: number[][] = [];
+      for (const b of ['cpu', 'wasm']) {
+        await tf.setBackend(b);
+        shapes.push(tf.tidy(() => tf.mean(tf.zeros(x.shape), axes, keepDims).shape));
+      }
+      expect(shapes[1]).toEqual(shapes[0]);
+    });
+  }
+});
