@@ -123,10 +123,21 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
     const now = (performance.now() - sessionStart) / 1000;
     state.trainSeconds += now - sessionSecondsAtSave;
     sessionSecondsAtSave = now;
+    const weights = o.net.stateDict();
+    // A finite loss can come with overflowed BN statistics; such weights are not a checkpoint.
+    for (const [name, t] of Object.entries(weights)) {
+      if (t.data instanceof Float32Array && !t.data.every(Number.isFinite)) {
+        throw new ResdetError(
+          `${name} holds NaN or infinite values at iteration ${state.iteration} (epoch ${state.epoch + 1}); ` +
+            `training diverged. The last good checkpoint in ${o.outDir} is from iteration ${lastSavedIteration}`,
+          'lower the learning rate (--lr); --resume continues from that checkpoint',
+        );
+      }
+    }
     saveCheckpoint(
       o.outDir,
       { ...o.checkpoint, training: { ...o.checkpoint.training, state: { ...state } } },
-      o.net.stateDict(),
+      weights,
       o.sgd.stateDict(),
     );
     lastSavedIteration = state.iteration;

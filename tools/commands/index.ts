@@ -7,11 +7,13 @@ import * as detect from './detect.js';
 import * as evaluate from './evaluate.js';
 import * as evaluateDetector from './evaluate-detector.js';
 import * as evalCmd from './eval.js';
+import * as experiment from './experiment.js';
 import * as exportCmd from './export.js';
 import * as importCmd from './import.js';
 import * as info from './info.js';
 import * as init from './init.js';
 import * as models from './models.js';
+import * as plot from './plot.js';
 import * as pretrain from './pretrain.js';
 import * as serve from './serve.js';
 import * as trainDetector from './train-detector.js';
@@ -30,6 +32,8 @@ export const commands: ReadonlyArray<{ register(program: Command): void }> = [
   serve,
   pretrain,
   evaluate,
+  plot,
+  experiment,
   trainDetector,
   detect,
   evaluateDetector,
