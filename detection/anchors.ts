@@ -75,19 +75,44 @@ export interface AnchorOptions {
   aspectRatios?: readonly number[];
 }
 
-export interface Anchors {
-  /** Zero-centred cell anchors, [A][4]. */
-  cellAnchors: number[][];
-  /** All anchors, [H * W * A][4] in (y, x, a) order. */
-  anchors: number[][];
+/** The fixtures' snake_case names, accepted as well (a fixture case can be passed as it is). */
+export interface AnchorOptionsSnake {
+  feature_map_hw: readonly number[];
+  stride?: number | readonly number[];
+  image_hw?: readonly number[];
+  sizes?: readonly number[];
+  aspect_ratios?: readonly number[];
+}
+
+/**
+ * All anchors, [H * W * A][4] in (y, x, a) order, as an array of [x1, y1, x2, y2]; the same array
+ * is reachable as `.anchors`, and the zero-centred cell anchors [A][4] as `.cellAnchors` (both
+ * non-enumerable, so the result compares equal to a plain list of anchors).
+ */
+export type Anchors = number[][] & {
+  readonly anchors: number[][];
+  readonly cellAnchors: number[][];
+};
+
+function normalizeOptions(o: AnchorOptions | AnchorOptionsSnake): AnchorOptions {
+  if ('feature_map_hw' in o) {
+    return {
+      featureMapHw: o.feature_map_hw,
+      stride: o.stride,
+      imageHw: o.image_hw,
+      sizes: o.sizes,
+      aspectRatios: o.aspect_ratios,
+    };
+  }
+  return o;
 }
 
 /**
  * torchvision's AnchorGenerator on one feature map. Call with an options object
- * (`{featureMapHw, stride | imageHw, sizes, aspectRatios}`, the fixtures' names) or positionally
- * `generateAnchors(featureMapHw, stride, sizes?, aspectRatios?)`.
+ * (`{featureMapHw, stride | imageHw, sizes, aspectRatios}`, or the fixtures' snake_case names) or
+ * positionally `generateAnchors(featureMapHw, stride, sizes?, aspectRatios?)`.
  */
-export function generateAnchors(options: AnchorOptions): Anchors;
+export function generateAnchors(options: AnchorOptions | AnchorOptionsSnake): Anchors;
 export function generateAnchors(
   featureMapHw: readonly number[],
   stride?: number | readonly number[],
@@ -95,20 +120,22 @@ export function generateAnchors(
   aspectRatios?: readonly number[],
 ): Anchors;
 export function generateAnchors(
-  first: AnchorOptions | readonly number[],
+  first: AnchorOptions | AnchorOptionsSnake | readonly number[],
   stride?: number | readonly number[],
   sizes?: readonly number[],
   aspectRatios?: readonly number[],
 ): Anchors {
   const opts: AnchorOptions = Array.isArray(first)
     ? { featureMapHw: first as readonly number[], stride, sizes, aspectRatios }
-    : (first as AnchorOptions);
+    : normalizeOptions(first as AnchorOptions | AnchorOptionsSnake);
   const [fh, fw] = opts.featureMapHw;
   let sh: number;
   let sw: number;
   if (opts.stride !== undefined) {
     [sh, sw] =
-      typeof opts.stride === 'number' ? [opts.stride, opts.stride] : [opts.stride[0], opts.stride[1]];
+      typeof opts.stride === 'number'
+        ? [opts.stride, opts.stride]
+        : [opts.stride[0], opts.stride[1] ?? opts.stride[0]];
   } else if (opts.imageHw) {
     sh = Math.floor(opts.imageHw[0] / fh);
     sw = Math.floor(opts.imageHw[1] / fw);
@@ -120,8 +147,8 @@ export function generateAnchors(
     opts.sizes ?? DEFAULT_ANCHOR_SIZES,
     opts.aspectRatios ?? DEFAULT_ASPECT_RATIOS,
   );
-  return {
-    cellAnchors: toNested(cell, 4),
-    anchors: toNested(gridAnchorsFlat(cell, fh, fw, sh, sw), 4),
-  };
+  const anchors = toNested(gridAnchorsFlat(cell, fh, fw, sh, sw), 4);
+  Object.defineProperty(anchors, 'anchors', { value: anchors, enumerable: false });
+  Object.defineProperty(anchors, 'cellAnchors', { value: toNested(cell, 4), enumerable: false });
+  return anchors as Anchors;
 }

@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { type BoxesLike, toFlatBoxes } from './boxes.js';
-import { checkFeatureMap, checkRois, type OutputSize, outputHw } from './roi-pool.js';
+import {
+  checkFeatureMap,
+  checkRois,
+  isSnakeOptions,
+  type OutputSize,
+  outputHw,
+  type RoiOpOptionsSnake,
+} from './roi-pool.js';
 
 export interface RoiAlignOptions {
   outputSize: OutputSize;
@@ -107,18 +114,26 @@ function roiSamples(
  * torchvision.ops.roi_align: average of bilinear samples on a regular grid in each bin (see
  * test/fixtures/torchvision/README.md for the exact rules). Matches torchvision within ~1e-6.
  * `roiAlign(input, rois, outputSize, spatialScale, samplingRatio, aligned)` (torchvision's
- * positional order) or `roiAlign(input, rois, {outputSize, spatialScale, samplingRatio, aligned})`.
+ * positional order) or `roiAlign(input, rois, {outputSize, spatialScale, samplingRatio, aligned})`
+ * (or torchvision's snake_case keywords: a fixture case can be passed as it is).
  */
 export function roiAlign(
   input: tf.Tensor4D | tf.Tensor,
   rois: BoxesLike,
-  outputSize: OutputSize | RoiAlignOptions,
+  outputSize: OutputSize | RoiAlignOptions | RoiOpOptionsSnake,
   spatialScale = 1,
   samplingRatio = -1,
   aligned = false,
 ): tf.Tensor4D {
   let opts: Required<RoiAlignOptions>;
-  if (typeof outputSize === 'object' && 'outputSize' in outputSize) {
+  if (isSnakeOptions(outputSize)) {
+    opts = {
+      outputSize: outputSize.output_size,
+      spatialScale: outputSize.spatial_scale ?? 1,
+      samplingRatio: outputSize.sampling_ratio ?? -1,
+      aligned: outputSize.aligned ?? false,
+    };
+  } else if (typeof outputSize === 'object' && 'outputSize' in outputSize) {
     opts = {
       outputSize: outputSize.outputSize,
       spatialScale: outputSize.spatialScale ?? 1,

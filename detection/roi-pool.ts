@@ -39,20 +39,36 @@ export interface RoiPoolOptions {
   spatialScale?: number;
 }
 
+/** torchvision's keyword names (a fixture case can be passed as the options). */
+export interface RoiOpOptionsSnake {
+  output_size: OutputSize;
+  spatial_scale?: number;
+  sampling_ratio?: number;
+  aligned?: boolean;
+}
+
+export function isSnakeOptions(o: unknown): o is RoiOpOptionsSnake {
+  return typeof o === 'object' && o !== null && !Array.isArray(o) && 'output_size' in o;
+}
+
 /**
  * torchvision.ops.roi_pool: max over each of PH x PW bins of the quantised RoI (coordinates rounded
  * half away from zero, inclusive end, empty bins give 0). Bit-exact with torchvision.
- * `roiPool(input, rois, outputSize, spatialScale)` or `roiPool(input, rois, {outputSize, spatialScale})`.
+ * `roiPool(input, rois, outputSize, spatialScale)` or `roiPool(input, rois, {outputSize, spatialScale})`
+ * (or torchvision's snake_case keywords).
  */
 export function roiPool(
   input: tf.Tensor4D | tf.Tensor,
   rois: BoxesLike,
-  outputSize: OutputSize | RoiPoolOptions,
+  outputSize: OutputSize | RoiPoolOptions | RoiOpOptionsSnake,
   spatialScale = 1,
 ): tf.Tensor4D {
   let size: OutputSize;
   let scale = spatialScale;
-  if (typeof outputSize === 'object' && 'outputSize' in outputSize) {
+  if (isSnakeOptions(outputSize)) {
+    size = outputSize.output_size;
+    scale = outputSize.spatial_scale ?? 1;
+  } else if (typeof outputSize === 'object' && 'outputSize' in outputSize) {
     size = outputSize.outputSize;
     scale = outputSize.spatialScale ?? 1;
   } else {

@@ -133,7 +133,7 @@ export async function runTraining(
     await writeTrainingPlot(
       join(opts.out, METRICS_FILE),
       join(opts.out, LOSS_PLOT_FILE),
-      `${model.config.arch} Faster R-CNN`,
+      `${model.config.arch}${model.config.backbone.baseWidth !== 64 ? `-w${model.config.backbone.baseWidth}` : ''} Faster R-CNN (${opts.trainingInfo?.dataset ?? 'training'})`,
     ).catch((err: Error) => progress.log(`could not write the loss plot: ${err.message}`));
   };
 

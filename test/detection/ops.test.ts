@@ -120,6 +120,7 @@ describe('RoI ops', () => {
       const expected = nhwc(c.output);
       expect(out.shape).toEqual(expected.shape);
       expectClose(out.dataSync(), expected.dataSync(), 0);
+      expectClose(roiPool(input, f.rois, c).dataSync(), expected.dataSync(), 0);
     }
   });
 
@@ -138,6 +139,7 @@ describe('RoI ops', () => {
         aligned: c.aligned,
       });
       expectClose(viaOptions.dataSync(), expected.dataSync(), 1e-5);
+      expectClose(roiAlign(input, f.rois, c).dataSync(), expected.dataSync(), 1e-5);
     }
   });
 });
