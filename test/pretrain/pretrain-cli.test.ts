@@ -96,6 +96,21 @@ describe.skipIf(!haveData)('resdet pretrain (tiny runs)', () => {
     expect(e.images).toBe(200);
     expect(e.top1Error).toBeLessThan(0.6);
     expect(e.top5Error).toBeLessThan(e.top1Error);
+    const ten = await runCli([
+      '--backend',
+      'wasm',
+      'evaluate',
+      '--model',
+      out,
+      '--limit',
+      '50',
+      '--ten-crop',
+      '--json',
+    ]);
+    expect(ten.code, ten.stderr).toBe(0);
+    const t = JSON.parse(ten.stdout) as { top1Error: number; images: number; tenCrop: boolean };
+    expect([t.images, t.tenCrop]).toEqual([50, true]);
+    expect(t.top1Error).toBeLessThan(0.7);
     const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8');
     expect(metrics).toContain('"type":"eval"');
   }, 150_000);
