@@ -7,3 +7,4 @@ export * from './progress.js';
 export * from './rng.js';
 export * from './atomic.js';
 export * from './paths.js';
+export * from './webgpu/index.js';
