@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { splitAxes } from './mean-grad.js';
-import { asWasmBackend, f32View, runWasmKernel, withShape } from './wasm-backend.js';
+import { asWasmBackend, f32View, runWasmKernel, type WasmBackendLike, withShape } from './wasm-backend.js';
 
 /**
  * Mean and Sum over a contiguous block of axes that leaves the last axis (channels) alone, as
@@ -45,4 +45,31 @@ export function poolingReduction(original: tf.KernelConfig, mean: boolean): tf.K
       return withShape(pooled, outShape);
     },
   };
+}
+
+/** rows as h x w with w the divisor of rows closest to its square root (a compact pooling window). */
+function windowFor(rows: number): [number, number] {
+  let w = Math.floor(Math.sqrt(rows));
+  while (rows % w !== 0) w--;
+  return [rows / w, w];
+}
+
+/** Per-channel means of t viewed as [rows, C] (C its last axis), by one XNNPACK average pooling. */
+export function channelMeans(backend: WasmBackendLike, t: tf.TensorInfo): Float32Array {
+  const C = t.shape[t.shape.length - 1];
+  const [h, w] = windowFor(tf.util.sizeFromShape(t.shape) / C);
+  const pooled = runWasmKernel(
+    backend,
+    'AvgPool',
+    { x: withShape(t, [1, h, w, C]) },
+    {
+      filterSize: [h, w],
+      strides: [1, 1],
+      pad: 'valid',
+      dimRoundingMode: undefined as unknown as string,
+    },
+  );
+  const means = f32View(backend, pooled).slice();
+  backend.disposeData(pooled.dataId);
+  return means;
 }
