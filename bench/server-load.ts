@@ -7,7 +7,10 @@
  *
  *   nice npx tsx bench/server-load.ts [--clients 8] [--duration 30] [--route detect|classify]
  *     [--detector DIR] [--classifier DIR] [--image FILE] [--concurrency 1] [--queue N]
- *     [--backend wasm] [--out bench/results/server-load.json]
+ *     [--backend wasm] [--inference-thread auto|worker|main] [--out bench/results/server-load.json]
+ *
+ * Beside the clients, a probe asks GET /healthz every 100 ms and reports how long the answers
+ * took: what a load balancer's health check sees while the server is busy.
  *
  * Without --detector it writes a randomly initialised detector (--arch resnet18, --base-width 16,
  * --min-size 320, --max-size 512) to runs/bench-server/; random weights cost the same time as
@@ -38,6 +41,7 @@ const backend = arg('--backend', process.env.RESDET_BACKEND ?? 'wasm');
 const concurrency = Number(arg('--concurrency', '1'));
 const queue = Number(arg('--queue', String(Math.max(clients, 1))));
 const warmup = Number(arg('--warmup', '3'));
+const inferenceThread = arg('--inference-thread', 'auto');
 const out = arg('--out', '');
 if (route !== 'detect' && route !== 'classify') throw new Error('--route: detect or classify');
 
@@ -127,6 +131,8 @@ function startServer(models: {
     String(queue),
     '--timeout-ms',
     '120000',
+    '--inference-thread',
+    inferenceThread,
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr?.on('data', (d) => process.stderr.write(`  [server] ${d}`));
@@ -190,8 +196,20 @@ async function main(): Promise<void> {
       }
     }
   };
-  await Promise.all(Array.from({ length: clients }, loop));
+  const health: number[] = [];
+  const probe = async () => {
+    while (performance.now() < end) {
+      const s = performance.now();
+      const r = await fetch(`${url}/healthz`);
+      await r.arrayBuffer();
+      if (r.status === 200) health.push(performance.now() - s);
+      else errors[`healthz HTTP ${r.status}`] = (errors[`healthz HTTP ${r.status}`] ?? 0) + 1;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  };
+  await Promise.all([...Array.from({ length: clients }, loop), probe()]);
   const elapsed = (performance.now() - t0) / 1000;
+  const healthSorted = [...health].sort((a, b) => a - b);
 
   const metrics = await (await fetch(`${url}/metrics`)).text();
   const model = route === 'detect' ? 'detector' : 'classifier';
@@ -236,6 +254,13 @@ async function main(): Promise<void> {
       max: Math.round(sorted.at(-1) ?? Number.NaN),
     },
     meanInferenceMs: Math.round((sum / count) * 1000),
+    inferenceThread,
+    healthzMs: {
+      probes: health.length,
+      p50: Math.round(percentile(healthSorted, 50)),
+      p99: Math.round(percentile(healthSorted, 99)),
+      max: Math.round(healthSorted.at(-1) ?? Number.NaN),
+    },
     serverExitCode: exitCode,
   };
   console.log(JSON.stringify(result, null, 2));

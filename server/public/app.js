@@ -124,9 +124,14 @@
     );
   }
 
+  let objectUrl = null;
+
   function loadImage(file) {
     return new Promise((resolve, reject) => {
+      // One picture at a time: release the previous one's object URL.
+      if (objectUrl) URL.revokeObjectURL(objectUrl);
       const url = URL.createObjectURL(file);
+      objectUrl = url;
       const img = new Image();
       img.onload = () => resolve(img);
       img.onerror = () => reject(new Error('the browser cannot display this file as an image'));
@@ -142,8 +147,12 @@
     return res.json();
   }
 
+  let latest = 0;
+
   async function handleFile(file) {
     if (!file) return;
+    // A newer upload wins: answers for an older one that arrive late are dropped.
+    const seq = ++latest;
     setState('busy', `Detecting objects in ${file.name || 'the image'}…`);
     state.detections = [];
     state.classes = [];
@@ -158,6 +167,7 @@
           ? post(`/v1/classify?topk=${Math.min(5, state.models.classifier.classes.length)}`, file)
           : Promise.resolve(null),
       ]);
+      if (seq !== latest) return;
       state.image = img;
       state.detections = det.detections;
       state.classes = cls ? cls.predictions : [];
@@ -170,7 +180,7 @@
           `(model ${det.timings.inferenceMs.toFixed(0)} ms, round trip ${ms.toFixed(0)} ms).`,
       );
     } catch (err) {
-      setState('error', `Failed: ${err.message}`);
+      if (seq === latest) setState('error', `Failed: ${err.message}`);
     }
   }
 

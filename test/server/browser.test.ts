@@ -136,6 +136,36 @@ describe('web page', () => {
     await page.close();
   });
 
+  it('a newer upload wins over an older one that answers later', async () => {
+    // The 320-pixel-wide picture takes 800 ms to detect, the 100-pixel one no time.
+    const slowApp = createApp({
+      models: fakeModels({ delayMs: (img) => (img.width === 320 ? 800 : 0) }),
+      concurrency: 4,
+      log: () => {},
+    });
+    const slow = await listen(slowApp);
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${slow.url}/`);
+      await page.waitForFunction(() => document.body.dataset.state === 'ready');
+      await page.setInputFiles('#file', { name: 'slow.png', mimeType: 'image/png', buffer: await greyPng() });
+      // The slow picture is loaded in the page and its detection is running when the next comes.
+      await page.waitForTimeout(300);
+      const small = await sharp({ create: { width: 100, height: 50, channels: 3, background: '#2040c0' } })
+        .png()
+        .toBuffer();
+      await page.setInputFiles('#file', { name: 'fast.png', mimeType: 'image/png', buffer: small });
+      await page.waitForFunction(() => document.body.dataset.state === 'done');
+      // Let the slow answer arrive too; it must not replace the newer one.
+      await page.waitForTimeout(1200);
+      expect(await page.textContent('#status')).toMatch(/in 100 × 50 px/);
+      expect(await page.$eval('#canvas', (c) => (c as HTMLCanvasElement).width)).toBe(100);
+      await page.close();
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('shows the server error message for a file that is not an image', async () => {
     const page = await browser.newPage();
     await page.goto(`${url}/`);
