@@ -57,8 +57,8 @@ function compileLoads(view: GemmView, s: Schedule, which: 'a' | 'b'): CompiledLo
 export function emulateGemm(view: GemmView, s: Schedule, inputs: Record<string, Float32Array>): Float32Array {
   const out = new Float32Array(s.splitK * s.M * s.N);
   const written = new Uint8Array(out.length);
-  const tileA = new Float32Array(s.tileK * s.tileM);
-  const tileB = new Float32Array(s.tileK * s.tileN);
+  const tileA = new Float32Array(s.tileK * s.strideA);
+  const tileB = new Float32Array(s.tileK * s.strideB);
   const regs = s.threadM * s.threadN;
   const bufA = inputs[view.a.buffer];
   const bufB = inputs[view.b.buffer];

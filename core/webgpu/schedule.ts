@@ -44,13 +44,36 @@ export interface Schedule extends TileConfig {
   kPerSplit: number;
   /** k steps per split: a compile-time constant, so every barrier sits in uniform control flow. */
   kSteps: number;
+  /** Row strides of the A and B tiles in workgroup memory (see tileStrides). */
+  strideA: number;
+  strideB: number;
   dispatch: [number, number, number];
+}
+
+/** Which coordinate of each operand is contiguous in memory (GemmView.a/b.contiguous). */
+export interface Contiguity {
+  a: 'outer' | 'k';
+  b: 'outer' | 'k';
+}
+
+/**
+ * Tiles are stored k-major (row kk holds tileOuter values). An operand loaded with k fastest has
+ * neighbouring threads storing one row apart; a row of 64 floats would put them all in one
+ * memory bank, so such tiles get one float of padding per row.
+ */
+export function tileStrides(t: TileConfig, c: Contiguity): { strideA: number; strideB: number } {
+  return {
+    strideA: t.tileM + (c.a === 'k' ? 1 : 0),
+    strideB: t.tileN + (c.b === 'k' ? 1 : 0),
+  };
 }
 
 export interface ScheduleOptions {
   tiles?: TileConfig;
   /** Reduction splits; default chosen by `chooseSplitK`. */
   splitK?: number;
+  /** Default: the view's operands' (both 'outer', no padding, for a bare M/N/K). */
+  contiguity?: Contiguity;
 }
 
 export function checkTiles(t: TileConfig): void {
@@ -69,7 +92,8 @@ export function checkTiles(t: TileConfig): void {
   if ((t.tileM * t.tileK) % wgSize || (t.tileN * t.tileK) % wgSize) {
     throw new Error('tile config: each tile slice must split evenly over the workgroup threads');
   }
-  const bytes = 4 * t.tileK * (t.tileM + t.tileN);
+  // +2: the row padding tileStrides may add (one float per k row of each tile).
+  const bytes = 4 * t.tileK * (t.tileM + t.tileN + 2);
   if (bytes > MAX_WORKGROUP_STORAGE_BYTES) {
     throw new Error(`tile config: ${bytes} bytes of workgroup memory (limit ${MAX_WORKGROUP_STORAGE_BYTES})`);
   }
@@ -94,7 +118,10 @@ export function chooseSplitK(
   return Math.max(1, Math.min(Math.ceil(targetWorkgroups / tiles), bySteps, 1024));
 }
 
-export function makeSchedule(view: Pick<GemmView, 'M' | 'N' | 'K'>, opts: ScheduleOptions = {}): Schedule {
+export function makeSchedule(
+  view: Pick<GemmView, 'M' | 'N' | 'K'> & Partial<Pick<GemmView, 'a' | 'b'>>,
+  opts: ScheduleOptions = {},
+): Schedule {
   const t = opts.tiles ?? DEFAULT_TILES;
   checkTiles(t);
   const { M, N, K } = view;
@@ -126,6 +153,11 @@ export function makeSchedule(view: Pick<GemmView, 'M' | 'N' | 'K'>, opts: Schedu
     splitK,
     kPerSplit,
     kSteps: kPerSplit / t.tileK,
+    ...tileStrides(
+      t,
+      opts.contiguity ??
+        (view.a && view.b ? { a: view.a.contiguous, b: view.b.contiguous } : { a: 'outer', b: 'outer' }),
+    ),
     dispatch,
   };
 }
@@ -161,7 +193,7 @@ export interface TileLoad {
   lets: Let[];
   /** gOuter and gk in range (the gathered read may still fall in the padding). */
   inRange: Expr;
-  /** Position in the workgroup tile, stored k-major: sk*tileOuter + sOuter. */
+  /** Position in the workgroup tile, stored k-major: sk*stride + sOuter. */
   shared: Expr;
   gOuter: Expr;
   gk: Expr;
@@ -189,7 +221,7 @@ export function tileLoad(s: Schedule, operand: 'a' | 'b', contiguous: 'outer' | 
   return {
     lets,
     inRange: and(lt(gOuter, size), lt(gk, kEnd)),
-    shared: add(mul(sk, tileOuter), sOuter),
+    shared: add(mul(sk, operand === 'a' ? s.strideA : s.strideB), sOuter),
     gOuter: v('gOuter', 0, size - 1),
     gk: v('gk', 0, s.K - 1),
   };
@@ -197,11 +229,11 @@ export function tileLoad(s: Schedule, operand: 'a' | 'b', contiguous: 'outer' | 
 
 /** Tile positions a thread reads on inner step kk: row i of A, column j of B. */
 export function fragmentA(s: Schedule, i: number): Expr {
-  return add(mul(v('kk', 0, s.tileK - 1), s.tileM), add(ty(s), i * s.wgY));
+  return add(mul(v('kk', 0, s.tileK - 1), s.strideA), add(ty(s), i * s.wgY));
 }
 
 export function fragmentB(s: Schedule, j: number): Expr {
-  return add(mul(v('kk', 0, s.tileK - 1), s.tileN), add(tx(s), j * s.wgX));
+  return add(mul(v('kk', 0, s.tileK - 1), s.strideB), add(tx(s), j * s.wgX));
 }
 
 /** Where register (i, j) of a thread lands in C, and whether it exists. */

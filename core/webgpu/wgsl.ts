@@ -54,8 +54,8 @@ function loadBlock(s: Schedule, op: Operand, which: 'a' | 'b', i: number, indent
 /** The tiled GEMM kernel (one split's partial product when splitK > 1). */
 export function gemmKernelSource(view: GemmView, s: Schedule): string {
   const lines: string[] = [];
-  lines.push(`var<workgroup> ${SHARED_A} : array<f32, ${s.tileK * s.tileM}>;`);
-  lines.push(`var<workgroup> ${SHARED_B} : array<f32, ${s.tileK * s.tileN}>;`);
+  lines.push(`var<workgroup> ${SHARED_A} : array<f32, ${s.tileK * s.strideA}>;`);
+  lines.push(`var<workgroup> ${SHARED_B} : array<f32, ${s.tileK * s.strideB}>;`);
   lines.push('');
   lines.push('fn main() {');
   lines.push(`  ${USE_UNIFORMS}`);
