@@ -3,8 +3,11 @@
  * browser test's stand-in models, a synthetic picture laid out so their colour-based answers
  * line up with what is drawn, and the slider at 0.25 so all three boxes show.
  *
- *   npx tsx bench/server-screenshot.ts [--out docs/server-page.png] [--detector DIR --classifier DIR]
+ *   npx tsx bench/server-screenshot.ts [--out docs/server-page.png] [--detector DIR [--classifier DIR]]
+ *     [--image FILE.jpg] [--threshold 0.25]
  */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { initBackend } from '../core/backend.js';
@@ -60,7 +63,13 @@ try {
   const page = await browser.newPage({ viewport: { width: 1000, height: 640 } });
   await page.goto(`${server.url}/`);
   await page.waitForFunction(() => document.body.dataset.state === 'ready');
-  await page.setInputFiles('#file', { name: 'scene.jpg', mimeType: 'image/jpeg', buffer: await scene() });
+  const imageFile = arg('--image', '');
+  await page.setInputFiles(
+    '#file',
+    imageFile
+      ? { name: basename(imageFile), mimeType: 'image/jpeg', buffer: readFileSync(imageFile) }
+      : { name: 'scene.jpg', mimeType: 'image/jpeg', buffer: await scene() },
+  );
   await page.waitForFunction(() => document.body.dataset.state === 'done');
   await page.locator('#threshold').fill(arg('--threshold', '0.25'));
   await page.screenshot({ path: out });
