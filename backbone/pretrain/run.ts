@@ -47,6 +47,8 @@ export interface PretrainOptions {
   /** `paper` (the recipe's augmentation, default) or `none` (very short runs learn faster without). */
   augment?: 'paper' | 'none';
   checkpointEvery?: number;
+  /** Batch-building worker threads (default 1; 0 builds batches on the training thread). */
+  workers?: number;
   silent?: boolean;
   log?: (line: string) => void;
 }
@@ -257,6 +259,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       maxMinutes: opts.maxMinutes,
       checkpointEvery: s.checkpointEvery ?? undefined,
       evalLimit: undefined,
+      workers: opts.workers,
       silent: opts.silent,
       log,
     });

@@ -6,7 +6,8 @@ import { ResdetError } from '../../core/errors.js';
 import { MetricsWriter, Progress } from '../../core/progress.js';
 import { Rng } from '../../core/rng.js';
 import type { Batch, Normalisation } from '../../data/classification/augment.js';
-import { type AugmentPlan, trainBatch } from '../../data/classification/batches.js';
+import type { AugmentPlan } from '../../data/classification/batches.js';
+import { BatchSource } from '../../data/classification/loader.js';
 import { type ClassificationSet, setLength } from '../../data/classification/types.js';
 import { type EvalResult, evaluateClassifier } from './evaluate.js';
 import type { ClassifierNet } from './net.js';
@@ -44,6 +45,8 @@ export interface TrainLoopOptions {
   evalBatchSize?: number;
   /** Write a `train` metrics record every this many iterations. */
   logEvery?: number;
+  /** Worker threads that build training batches ahead of the model (0: on the training thread). */
+  workers?: number;
   silent?: boolean;
   log?: (line: string) => void;
 }
@@ -168,19 +171,13 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
   };
 
   let stopped: StopReason = 'done';
+  const source = new BatchSource(o.train, o.norm, o.plan, o.workers ?? 1);
   try {
     while (state.iteration < o.totalIterations) {
       const order = epochOrder(state.seed, state.epoch, n);
       const epochSeed = state.epoch;
       const prefetch = new Prefetcher<Batch>(
-        (k) =>
-          trainBatch(
-            o.train,
-            order.slice(k * bs, (k + 1) * bs),
-            o.norm,
-            o.plan,
-            mixSeed(state.seed, epochSeed, k, 1),
-          ),
+        (k) => source.train(order.slice(k * bs, (k + 1) * bs), mixSeed(state.seed, epochSeed, k, 1)),
         perEpoch,
         2,
       );
@@ -276,6 +273,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
     }
     if (stopped !== 'done' || lastSavedIteration !== state.iteration) save();
   } finally {
+    await source.close();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     progress.finish();

@@ -26,6 +26,7 @@ interface PretrainFlags {
   width?: number;
   augment?: 'paper' | 'none';
   checkpointEvery?: number;
+  workers?: number;
   json?: boolean;
 }
 
@@ -112,6 +113,11 @@ export function register(program: Command): void {
       'also checkpoint every N iterations',
       parseIntOption('--checkpoint-every', 1),
     )
+    .option(
+      '--workers <n>',
+      'worker threads decoding and augmenting batches ahead of the model (default 1; 0: none)',
+      parseIntOption('--workers', 0),
+    )
     .option('--json', 'print the result as JSON')
     .action(async (flags: PretrainFlags, cmd: Command) => {
       if (flags.epochs !== undefined && flags.iterations !== undefined) {
@@ -141,6 +147,7 @@ export function register(program: Command): void {
         width: flags.width,
         augment: flags.augment,
         checkpointEvery: flags.checkpointEvery,
+        workers: flags.workers,
         silent: flags.json,
       });
       const summary = {
