@@ -54,9 +54,26 @@ function compileLoads(view: GemmView, s: Schedule, which: 'a' | 'b'): CompiledLo
 }
 
 /** Output of the GEMM pass: C, or the [splitK, M*N] partial sums when the reduction is split. */
-export function emulateGemm(view: GemmView, s: Schedule, inputs: Record<string, Float32Array>): Float32Array {
-  const out = new Float32Array(s.splitK * s.M * s.N);
-  const written = new Uint8Array(out.length);
+export interface EmulatorTarget {
+  out: Float32Array;
+  /** Writes per element: a second write to one element throws. */
+  written: Uint8Array;
+}
+
+/**
+ * Output of the GEMM pass: C, or the [splitK, M*N] partial sums when the reduction is split. A
+ * scattered view (one stride phase) writes into `target`, shared by all phases.
+ */
+export function emulateGemm(
+  view: GemmView,
+  s: Schedule,
+  inputs: Record<string, Float32Array>,
+  target?: EmulatorTarget,
+): Float32Array {
+  const size = s.splitK === 1 ? view.outputShape.reduce((a, b) => a * b, 1) : s.splitK * s.M * s.N;
+  const out = target?.out ?? new Float32Array(size);
+  const written = target?.written ?? new Uint8Array(out.length);
+  if (out.length !== size) throw new Error('emulator: target has the wrong size');
   const tileA = new Float32Array(s.tileK * s.strideA);
   const tileB = new Float32Array(s.tileK * s.strideB);
   const regs = s.threadM * s.threadN;
@@ -137,9 +154,29 @@ export function emulateGemm(view: GemmView, s: Schedule, inputs: Record<string, 
       }
     }
   }
+  if (!target) checkAllWritten(written);
+  return out;
+}
+
+function checkAllWritten(written: Uint8Array): void {
   const missing = written.indexOf(0);
   if (missing >= 0) throw new Error(`emulator: result[${missing}] never written`);
-  return out;
+}
+
+/** The stride-phase input gradient: every phase's GEMM into one buffer, each element once. */
+export function emulatePhases(
+  views: GemmView[],
+  schedules: Schedule[],
+  inputs: Record<string, Float32Array>,
+): Float32Array {
+  if (views.length === 0) throw new Error('emulator: no phases');
+  const size = views[0].outputShape.reduce((a, b) => a * b, 1);
+  const target = { out: new Float32Array(size), written: new Uint8Array(size) };
+  views.forEach((view, i) => {
+    emulateGemm(view, schedules[i], inputs, target);
+  });
+  checkAllWritten(target.written);
+  return target.out;
 }
 
 /** The split-K second pass, summing slices in the same order as the WGSL loop. */

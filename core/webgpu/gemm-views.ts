@@ -45,6 +45,13 @@ export interface GemmView {
   outputShape: number[];
   /** Flat index of C[m, n] in the output. */
   cIndex(m: Expr, n: Expr): Expr;
+  /**
+   * True when C covers the whole output row-major (cIndex = m*N + n); false for a view that
+   * writes a scattered part of it (one stride phase), which cannot use a split-K buffer.
+   */
+  dense: boolean;
+  /** The stride phase (input gradient only), for shader keys. */
+  phase?: [number, number];
 }
 
 /** Binds an expression to a let (constants stay inline) and returns a reference carrying its range. */
@@ -106,6 +113,7 @@ export function filterGradView(p: ConvParams): GemmView {
     inputs: ['x', 'dy'],
     outputShape: [p.filterHeight, p.filterWidth, p.inChannels, p.outChannels],
     cIndex: (m, n) => add(mul(m, N), n),
+    dense: true,
   };
 }
 
@@ -170,9 +178,139 @@ export function inputGradView(p: ConvParams): GemmView {
     inputs: ['dy', 'W'],
     outputShape: [p.batch, p.inHeight, p.inWidth, p.inChannels],
     cIndex: (m, n) => add(mul(m, N), n),
+    dense: true,
   };
 }
 
 export function gemmView(kind: GradKind, p: ConvParams): GemmView {
   return kind === 'filter' ? filterGradView(p) : inputGradView(p);
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * One axis of a stride phase: input rows i0, i0 + stride, ... (those with (i + pad) % stride
+ * equal) and the filter taps that reach them, an arithmetic progression kFirst + j*kStep. For
+ * such a row i = i0 + q*stride and tap j the output row is q + c0 - j*cStep, exactly.
+ */
+interface PhaseAxis {
+  i0: number;
+  rows: number;
+  kFirst: number;
+  kStep: number;
+  taps: number;
+  c0: number;
+  cStep: number;
+}
+
+function phaseAxis(
+  phase: number,
+  size: number,
+  stride: number,
+  pad: number,
+  filter: number,
+  dilation: number,
+): PhaseAxis {
+  const i0 = (((phase - pad) % stride) + stride) % stride;
+  const rows = i0 < size ? Math.ceil((size - i0) / stride) : 0;
+  // Taps k with (i0 + pad - k*dilation) % stride == 0: every kStep-th one from the first.
+  const kStep = stride / gcd(dilation, stride);
+  let kFirst = -1;
+  for (let k = 0; k < Math.min(filter, kStep); k++) {
+    if ((((i0 + pad - k * dilation) % stride) + stride) % stride === 0) {
+      kFirst = k;
+      break;
+    }
+  }
+  const taps = kFirst < 0 ? 0 : Math.ceil((filter - kFirst) / kStep);
+  return {
+    i0,
+    rows,
+    kFirst: Math.max(kFirst, 0),
+    kStep,
+    taps,
+    c0: (i0 + pad - Math.max(kFirst, 0) * dilation) / stride,
+    cStep: (kStep * dilation) / stride,
+  };
+}
+
+/**
+ * The input gradient of a strided convolution split by output phase: pixels whose
+ * (ih + pad) % stride agree receive contributions from the same taps only, so each phase is a
+ * dense implicit GEMM over its own taps. The single-view form gathers every tap for every pixel
+ * and multiplies zeros for (stride^2 - 1)/stride^2 of them. Phases with no pixels are left out;
+ * phases with no taps have K = 0 and write zeros.
+ */
+export function inputGradPhaseViews(p: ConvParams): GemmView[] {
+  const views: GemmView[] = [];
+  for (let ph = 0; ph < p.strideHeight; ph++) {
+    for (let pw = 0; pw < p.strideWidth; pw++) {
+      const ah = phaseAxis(ph, p.inHeight, p.strideHeight, p.padTop, p.filterHeight, p.dilationHeight);
+      const aw = phaseAxis(pw, p.inWidth, p.strideWidth, p.padLeft, p.filterWidth, p.dilationWidth);
+      const M = p.batch * ah.rows * aw.rows;
+      if (M === 0) continue;
+      const N = p.inChannels;
+      const K = ah.taps * aw.taps * p.outChannels;
+      // No taps: the kernel's k loop never runs, so its loads are never built into anything real.
+      const none: Access = { lets: [], valid: lit(0), index: lit(0) };
+      const a: Operand = {
+        buffer: 'dy',
+        contiguous: 'k',
+        access(m, k, pre) {
+          if (K === 0) return none;
+          const lets: Let[] = [];
+          const img = bind(lets, `${pre}img`, div(m, ah.rows * aw.rows));
+          const qh = bind(lets, `${pre}qh`, mod(div(m, aw.rows), ah.rows));
+          const qw = bind(lets, `${pre}qw`, mod(m, aw.rows));
+          const jh = bind(lets, `${pre}jh`, div(k, aw.taps * p.outChannels));
+          const jw = bind(lets, `${pre}jw`, mod(div(k, p.outChannels), aw.taps));
+          const co = bind(lets, `${pre}co`, mod(k, p.outChannels));
+          const oh = bind(lets, `${pre}oh`, sub(add(qh, ah.c0), mul(jh, ah.cStep)));
+          const ow = bind(lets, `${pre}ow`, sub(add(qw, aw.c0), mul(jw, aw.cStep)));
+          const valid = and(ge(oh, 0), lt(oh, p.outHeight), ge(ow, 0), lt(ow, p.outWidth));
+          const index = add(mul(add(mul(add(mul(img, p.outHeight), oh), p.outWidth), ow), p.outChannels), co);
+          return { lets, valid, index };
+        },
+      };
+      const b: Operand = {
+        buffer: 'W',
+        contiguous: 'k',
+        access(ci, k) {
+          if (K === 0) return none;
+          const jh = div(k, aw.taps * p.outChannels);
+          const jw = mod(div(k, p.outChannels), aw.taps);
+          const co = mod(k, p.outChannels);
+          const kh = add(mul(jh, ah.kStep), ah.kFirst);
+          const kw = add(mul(jw, aw.kStep), aw.kFirst);
+          const tap = add(mul(kh, p.filterWidth), kw);
+          return {
+            lets: [],
+            valid: lit(1),
+            index: add(mul(add(mul(tap, p.inChannels), ci), p.outChannels), co),
+          };
+        },
+      };
+      views.push({
+        kind: 'input',
+        M,
+        N,
+        K,
+        a,
+        b,
+        inputs: ['dy', 'W'],
+        outputShape: [p.batch, p.inHeight, p.inWidth, p.inChannels],
+        cIndex: (m, n) => {
+          const img = div(m, ah.rows * aw.rows);
+          const ih = add(mul(mod(div(m, aw.rows), ah.rows), p.strideHeight), ah.i0);
+          const iw = add(mul(mod(m, aw.rows), p.strideWidth), aw.i0);
+          return add(mul(add(mul(add(mul(img, p.inHeight), ih), p.inWidth), iw), p.inChannels), n);
+        },
+        dense: false,
+        phase: [ph, pw],
+      });
+    }
+  }
+  return views;
 }

@@ -35,7 +35,7 @@ export function gemmProgram(view: GemmView, s: Schedule, p: ConvParams): WebGPUP
   return {
     variableNames: [...view.inputs],
     outputShape: s.splitK === 1 ? [...view.outputShape] : [s.splitK, s.M * s.N],
-    shaderKey: `resdet_convgrad_${view.kind}_${convKey(p)}_${tilesKey(s)}`,
+    shaderKey: `resdet_convgrad_${view.kind}${view.phase ? `_phase${view.phase.join('')}` : ''}_${convKey(p)}_${tilesKey(s)}`,
     dispatchLayout: GRID_LAYOUT,
     dispatch: [...s.dispatch],
     workgroupSize: [s.wgX, s.wgY, 1],

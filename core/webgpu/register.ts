@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { type ConvParams, convParamsFromInfo } from './conv-params.js';
-import { filterGradView, type GemmView, inputGradView } from './gemm-views.js';
+import { filterGradView, type GemmView, inputGradPhaseViews, inputGradView } from './gemm-views.js';
 import { gemmProgram, splitKReduceProgram, type WebGPUProgramLike } from './programs.js';
 import { makeSchedule, type TileConfig } from './schedule.js';
 
@@ -26,6 +26,9 @@ export interface WebGPUBackendLike {
     program: WebGPUProgramLike,
     inputs: tf.TensorInfo[],
     outputDtype: tf.DataType,
+    programDefinedUniform?: unknown[],
+    /** Write into this existing output instead of allocating one. */
+    output?: tf.TensorInfo,
   ): tf.TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
 }
@@ -45,6 +48,11 @@ export interface WebgpuKernelOptions {
   tiles?: TileConfig;
   /** Fixed reduction split for the filter gradient; default chosen per shape. */
   splitK?: number;
+  /**
+   * Split strided input gradients by output phase (default true): stride^2 dense GEMMs instead
+   * of one that multiplies zeros for all but 1/stride^2 of its products.
+   */
+  phases?: boolean;
 }
 
 export interface KernelStats {
@@ -139,7 +147,16 @@ function makeKernelFunc(
       convInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs),
     );
     stats.input++;
-    return runGemm(backend, inputGradView(p), p, [dy, filter], opts);
+    const strided = p.strideHeight > 1 || p.strideWidth > 1;
+    if (!strided || opts.phases === false) return runGemm(backend, inputGradView(p), p, [dy, filter], opts);
+    // Each phase writes its own pixels of one shared output; together they cover all of it.
+    let out: tf.TensorInfo | undefined;
+    for (const view of inputGradPhaseViews(p)) {
+      const s = makeSchedule(view, { tiles: opts.tiles, splitK: 1 });
+      out = backend.runWebGPUProgram(gemmProgram(view, s, p), [dy, filter], 'float32', undefined, out);
+    }
+    if (!out) throw new Error('resdet webgpu kernels: a strided input gradient with no phases');
+    return out;
   };
 }
 

@@ -132,8 +132,9 @@ export function makeSchedule(
   if (!Number.isInteger(requested) || requested < 1)
     throw new Error(`splitK must be a positive integer, got ${requested}`);
   const kPerSplit = Math.ceil(Math.ceil(K / requested) / t.tileK) * t.tileK;
-  // Rounding kPerSplit up to whole tiles can leave trailing splits empty: drop them.
-  const splitK = Math.ceil(K / kPerSplit);
+  // Rounding kPerSplit up to whole tiles can leave trailing splits empty: drop them. K = 0 (a
+  // stride phase no tap reaches) is one split of no k steps: it writes zeros.
+  const splitK = K === 0 ? 1 : Math.ceil(K / kPerSplit);
   const dispatch: [number, number, number] = [Math.ceil(N / t.tileN), Math.ceil(M / t.tileM), splitK];
   if (dispatch.some((d) => d > MAX_WORKGROUPS_PER_DIMENSION)) {
     throw new Error(
@@ -259,8 +260,9 @@ export function storeTarget(
 }
 
 /** Flat output index of C[gm, gn]: slice wgz of the partial buffer when the reduction is split. */
-export function outputIndex(s: Schedule, view: Pick<GemmView, 'cIndex'>, gm: Expr, gn: Expr): Expr {
+export function outputIndex(s: Schedule, view: Pick<GemmView, 'cIndex' | 'dense'>, gm: Expr, gn: Expr): Expr {
   const c = view.cIndex(gm, gn);
   if (s.splitK === 1) return c;
+  if (!view.dense) throw new Error('a scattered (stride-phase) GEMM cannot split its reduction');
   return add(mul(invocationVars(s).wgz, s.M * s.N), c);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { emulateGradient } from '../../core/webgpu/emulator.js';
-import { filterGradView, inputGradView } from '../../core/webgpu/gemm-views.js';
+import { emulateGradient, emulatePhases } from '../../core/webgpu/emulator.js';
+import { filterGradView, inputGradPhaseViews, inputGradView } from '../../core/webgpu/gemm-views.js';
 import { maxNormalizedError, referenceFilterGrad, referenceInputGrad } from '../../core/webgpu/reference.js';
 import { DEFAULT_TILES, makeSchedule, type TileConfig } from '../../core/webgpu/schedule.js';
 import { RESNET_CASES, seeded, sizes } from './cases.js';
@@ -48,6 +48,30 @@ describe('emulated GEMM schedule against nested-loop convolution gradients', () 
       }
     });
   }
+
+  it('stride-phase input gradients: every phase, assembled, equals the loops (all cases)', () => {
+    for (const { name, params: p } of RESNET_CASES) {
+      const n = sizes(p);
+      const dy = seeded(n.dy, 9);
+      const w = seeded(n.w, 10);
+      const ref = referenceInputGrad(p, dy, w);
+      const views = inputGradPhaseViews(p);
+      // Strided convs split into stride^2 phases, each with fewer taps than the whole filter.
+      expect(views.length, name).toBe(p.strideHeight * p.strideWidth);
+      expect(
+        views.reduce((k, v) => k + v.K * v.M, 0),
+        name,
+      ).toBeLessThanOrEqual(inputGradView(p).K * inputGradView(p).M);
+      for (const tiles of [SMALL, SKEWED]) {
+        const schedules = views.map((v) => makeSchedule(v, { tiles, splitK: 1 }));
+        const got = emulatePhases(views, schedules, { dy, W: w });
+        expect(maxNormalizedError(got, ref), `${name} tiles ${JSON.stringify(tiles)}`).toBeLessThan(TOL);
+      }
+    }
+    // 1x1 stride 2: only the (0, 0) phase has a tap; the other three write zeros.
+    const pointwise = inputGradPhaseViews(RESNET_CASES[8].params);
+    expect(pointwise.map((v) => v.K)).toEqual([RESNET_CASES[8].params.outChannels, 0, 0, 0]);
+  });
 
   it('default 64x64x16 tiles with the automatic split-K (stem and 1x1 cases)', () => {
     for (const c of [RESNET_CASES[0], RESNET_CASES[7], RESNET_CASES[8]]) {

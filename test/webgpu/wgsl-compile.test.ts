@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { convParams } from '../../core/webgpu/conv-params.js';
 import type { ShaderSource } from '../../core/webgpu/dawn.js';
-import { filterGradView, inputGradView } from '../../core/webgpu/gemm-views.js';
+import { filterGradView, inputGradPhaseViews, inputGradView } from '../../core/webgpu/gemm-views.js';
 import { DEFAULT_TILES, makeSchedule } from '../../core/webgpu/schedule.js';
 import {
   gemmKernelSource,
@@ -66,6 +66,15 @@ describe('generated WGSL', () => {
       }
     }
     expect(shaders.length).toBe(RESNET_CASES.length * 3);
+    for (const { name, params } of RESNET_CASES.filter((c) => c.params.strideHeight > 1)) {
+      for (const view of inputGradPhaseViews(params)) {
+        const s = makeSchedule(view, { tiles: DEFAULT_TILES });
+        const body = gemmKernelSource(view, s);
+        failures.push(...structure(body, view.inputs).map((m) => `${name} phase ${view.phase}: ${m}`));
+        const code = standaloneModule(body, view.inputs, [s.wgX, s.wgY, 1], false);
+        shaders.push({ label: `input ${name} phase ${view.phase}`, code });
+      }
+    }
     failures.push(...compileInChild(shaders).filter(Boolean));
     expect(failures).toEqual([]);
   });
