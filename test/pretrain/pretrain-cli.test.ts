@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -189,4 +189,69 @@ describe.skipIf(!haveData)('resdet pretrain (tiny runs)', () => {
     const d = await runCli(['pretrain', '--data', 'mnist:/x', '--arch', 'resnet8', '--out', out]);
     expect(d.code).toBe(2);
   }, 60_000);
+
+  it('CIFAR-10 (binary batches): the recipe holds out a validation split and reports val and test error', async () => {
+    const root = tmp();
+    const dir = join(root, 'cifar-10-batches-bin');
+    mkdirSync(dir);
+    const rng = (i: number) => (i * 2654435761) >>> 24;
+    const batch = (n: number, off: number) => {
+      const b = Buffer.alloc(n * 3073);
+      for (let r = 0; r < n; r++) {
+        b[r * 3073] = (r + off) % 10;
+        for (let p = 1; p < 3073; p++) b[r * 3073 + p] = rng(r * 3073 + p + off);
+      }
+      return b;
+    };
+    for (let k = 1; k <= 5; k++) writeFileSync(join(dir, `data_batch_${k}.bin`), batch(24, k));
+    writeFileSync(join(dir, 'test_batch.bin'), batch(16, 9));
+    const out = join(root, 'run');
+    // The recipe's 45k/5k split does not fit 120 images: a usage error that says so.
+    const tooSmall = await runCli(
+      ['--backend', 'wasm', 'pretrain', '--data', `cifar10:${root}`, '--arch', 'resnet8', '--out', out],
+      { timeoutMs: 60_000 },
+    );
+    expect(tooSmall.code).toBe(2);
+    expect(tooSmall.stderr).toMatch(/--val-split 5000 leaves no training images \(120 in all\)/);
+    const r = await runCli(
+      [
+        '--backend',
+        'wasm',
+        'pretrain',
+        '--data',
+        `cifar10:${root}`,
+        '--arch',
+        'resnet8',
+        '--width',
+        '4',
+        '--out',
+        `${out}2`,
+        '--epochs',
+        '1',
+        '--batch-size',
+        '20',
+        '--val-split',
+        '20',
+        '--json',
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const cfg = JSON.parse(readFileSync(join(`${out}2`, 'config.json'), 'utf8')) as {
+      training: { settings: { valSplit: number; recipe: string; totalIterations: number } };
+      preprocessing: { inputSize: number };
+    };
+    // 120 training images - 20 held out = 100 = 5 batches of 20.
+    expect(cfg.training.settings).toMatchObject({ valSplit: 20, recipe: 'cifar', totalIterations: 5 });
+    expect(cfg.preprocessing.inputSize).toBe(32);
+    const evals = readFileSync(join(`${out}2`, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; split?: string; images?: number })
+      .filter((x) => x.type === 'eval');
+    expect(evals.map((e) => [e.split, e.images])).toEqual([
+      ['val', 20],
+      ['test', 16],
+    ]);
+  }, 120_000);
 });
