@@ -32,6 +32,8 @@ const { values } = parseArgs({
     /** Substring filter on case names. */
     only: { type: 'string', default: '' },
     'split-k': { type: 'string' },
+    /** `off`: strided input gradients as one GEMM instead of stride^2 phase GEMMs. */
+    phases: { type: 'string', default: 'on' },
     tolerance: { type: 'string', default: '1e-4' },
     json: { type: 'boolean', default: false },
   },
@@ -106,7 +108,7 @@ for (const { name, params: p } of cases) {
         : referenceInputGrad(p, dyv, wv)
       : null;
     for (const kernels of ['tfjs', 'resdet'] as const) {
-      if (kernels === 'resdet') registerWebgpuKernels({ splitK });
+      if (kernels === 'resdet') registerWebgpuKernels({ splitK, phases: values.phases !== 'off' });
       const before = webgpuKernelStats();
       const start = performance.now();
       const out = runGrad(grad, p, x, dy, w);
