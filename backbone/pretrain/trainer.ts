@@ -103,6 +103,14 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
   let lastSavedIteration = state.iteration;
   let lastEval: TrainResult['lastEval'];
 
+  const progress = new Progress({
+    total: o.totalIterations * bs,
+    start: state.iteration * bs,
+    label: 'train',
+    unit: 'img',
+    silent: o.silent,
+  });
+
   let stopSignal: 'SIGINT' | 'SIGTERM' | undefined;
   const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
     if (stopSignal) process.exit(sig === 'SIGINT' ? 130 : 143);
@@ -113,14 +121,6 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
   const onTerm = () => onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
-
-  const progress = new Progress({
-    total: o.totalIterations * bs,
-    start: state.iteration * bs,
-    label: 'train',
-    unit: 'img',
-    silent: o.silent,
-  });
 
   const save = () => {
     const now = (performance.now() - sessionStart) / 1000;
