@@ -6,6 +6,7 @@
  * interpolation and VOC2010+'s area under the precision envelope.
  */
 import { ResdetError } from '../../core/errors.js';
+import { VOC_CLASSES } from '../../data/detection/classes.js';
 
 export type VocMetric = 'voc07' | 'area';
 
@@ -62,29 +63,8 @@ export interface VocSummary {
   details: Record<string, VocClassResult>;
 }
 
-/** The 20 PASCAL VOC classes in the devkit's order. */
-export const VOC_CLASSES: readonly string[] = [
-  'aeroplane',
-  'bicycle',
-  'bird',
-  'boat',
-  'bottle',
-  'bus',
-  'car',
-  'cat',
-  'chair',
-  'cow',
-  'diningtable',
-  'dog',
-  'horse',
-  'motorbike',
-  'person',
-  'pottedplant',
-  'sheep',
-  'sofa',
-  'train',
-  'tvmonitor',
-];
+// One list of the 20 classes for the readers and the evaluator; re-exported for eval users.
+export { VOC_CLASSES };
 
 const EPS = 2.220446049250313e-16; // np.finfo(np.float64).eps
 
