@@ -58,6 +58,30 @@ describe('conv2d gradients on wasm match cpu', () => {
     });
   }
 
+  it('fused conv2d + bias + relu (frozen-BN layers, as in detector fine-tuning), stride 2', async () => {
+    const rng = new Rng(9);
+    const inputs = [
+      randomInput(rng, [2, 9, 10, 6]),
+      randomInput(rng, [3, 3, 6, 8], 0.3),
+      randomInput(rng, [8]),
+    ];
+    const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+      weightedSum(
+        tf.fused.conv2d({
+          x: x as tf.Tensor4D,
+          filter: w as tf.Tensor4D,
+          strides: 2,
+          pad: 1,
+          bias: b,
+          activation: 'relu',
+        }),
+        4,
+      );
+    const ref = await valueAndGradsOn('cpu', f, inputs);
+    const got = await valueAndGradsOn('wasm', f, inputs);
+    for (let i = 0; i < ref.length; i++) expect(relativeError(got[i], ref[i])).toBeLessThan(TOL);
+  });
+
   it('conv2dTranspose (Conv2DBackpropInput as a layer) with stride 2', async () => {
     const rng = new Rng(5);
     const inputs = [randomInput(rng, [2, 5, 5, 6]), randomInput(rng, [3, 3, 4, 6], 0.3)];
