@@ -8,22 +8,31 @@ import {
   webgpuKernelsFromEnv,
 } from '../../core/webgpu/register.js';
 
-/** Runs a bench entry from sources in its own process (dawn.node aborts inside vitest workers). */
+/**
+ * Runs a bench entry from sources in its own process (dawn.node aborts inside vitest workers).
+ * A run killed by a signal or the timeout (dawn.node's occasional futex abort or hang in this
+ * sandbox) is retried once; an exit code is the entry's own verdict and is returned as is.
+ */
 function runEntry(args: string[]): {
   status: number | null;
   lines: Record<string, unknown>[];
   stderr: string;
 } {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', ...args], {
-    encoding: 'utf8',
-    timeout: 90_000,
-    env: { ...process.env, RESDET_WEBGPU_KERNELS: '' },
-  });
+  let run = spawnEntry(args);
+  if (run.status === null) run = spawnEntry(args);
   const lines = run.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { status: run.status, lines, stderr: run.stderr };
+}
+
+function spawnEntry(args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', ...args], {
+    encoding: 'utf8',
+    timeout: 90_000,
+    env: { ...process.env, RESDET_WEBGPU_KERNELS: '' },
+  });
 }
 
 describe('opt-in registration', () => {
