@@ -27,6 +27,7 @@ interface TrainDetectorFlags {
   checkpointEvery: number;
   freezeAt?: number;
   roiBatch?: number;
+  roiPositiveFraction?: number;
   pooler?: 'pool' | 'align';
   poolSize?: number;
   nmsThreshold?: number;
@@ -119,6 +120,11 @@ export function register(program: Command): void {
       parseIntOption('--freeze-at', 0),
     )
     .option('--roi-batch <n>', 'RoIs sampled per image (paper 128, or 512)', parseIntOption('--roi-batch', 1))
+    .option(
+      '--roi-positive-fraction <f>',
+      'largest foreground share of the sampled RoIs (paper 0.25)',
+      parseFloatOption('--roi-positive-fraction'),
+    )
     .addOption(
       new Option('--pooler <op>', 'RoI pooling op (default pool, as the paper)').choices(['pool', 'align']),
     )
@@ -141,6 +147,7 @@ export function register(program: Command): void {
       const backend = await useBackend(cmd);
       const roiHeads = {
         ...(flags.roiBatch !== undefined && { batchSizePerImage: flags.roiBatch }),
+        ...(flags.roiPositiveFraction !== undefined && { positiveFraction: flags.roiPositiveFraction }),
         ...(flags.pooler !== undefined && { pooler: flags.pooler }),
         ...(flags.poolSize !== undefined && { poolSize: flags.poolSize }),
         ...(flags.nmsThreshold !== undefined && { nmsThreshold: flags.nmsThreshold }),
