@@ -43,20 +43,35 @@ beforeAll(async () => {
 });
 
 describe('conv2d gradients on wasm match cpu', () => {
-  for (const c of cases) {
-    it(c.name, async () => {
-      const rng = new Rng(c.x.reduce((a, b) => a * 31 + b, c.k));
-      const inputs = [randomInput(rng, c.x), randomInput(rng, [c.k, c.k, c.x[3], c.outC], 0.3)];
-      const f = (x: tf.Tensor, w: tf.Tensor) =>
-        weightedSum(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad), 7);
-      const ref = await valueAndGradsOn('cpu', f, inputs);
-      const got = await valueAndGradsOn('wasm', f, inputs);
-      const errs = ref.map((r, i) => relativeError(got[i], r));
-      expect(errs[0], 'value').toBeLessThan(TOL);
-      expect(errs[1], 'dL/dx (Conv2DBackpropInput)').toBeLessThan(TOL);
-      expect(errs[2], 'dL/dw (Conv2DBackpropFilter)').toBeLessThan(TOL);
-    });
+  for (const method of ['taps', 'batch-swap']) {
+    for (const c of cases) {
+      it(`${c.name} (filter gradient by ${method})`, async () => {
+        process.env.RESDET_WASM_FILTER_GRAD = method;
+        const rng = new Rng(c.x.reduce((a, b) => a * 31 + b, c.k));
+        const inputs = [randomInput(rng, c.x), randomInput(rng, [c.k, c.k, c.x[3], c.outC], 0.3)];
+        const f = (x: tf.Tensor, w: tf.Tensor) =>
+          weightedSum(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad), 7);
+        const ref = await valueAndGradsOn('cpu', f, inputs);
+        const got = await valueAndGradsOn('wasm', f, inputs);
+        const errs = ref.map((r, i) => relativeError(got[i], r));
+        expect(errs[0], 'value').toBeLessThan(TOL);
+        expect(errs[1], 'dL/dx (Conv2DBackpropInput)').toBeLessThan(TOL);
+        expect(errs[2], 'dL/dw (Conv2DBackpropFilter)').toBeLessThan(TOL);
+        delete process.env.RESDET_WASM_FILTER_GRAD;
+      });
+    }
   }
+
+  it('filter gradient method: taps for 1x1/1 and small batches, batch swap otherwise', async () => {
+    const { filterGradMethod } = await import('../../core/kernels/conv2d-backprop-filter.js');
+    const { convGeometry } = await import('../../core/kernels/conv-geometry.js');
+    const geo = (x: number[], k: number, s: number) =>
+      convGeometry(x, [k, k, x[3], 8], s, 'valid', undefined, 'NHWC');
+    expect(filterGradMethod(geo([64, 28, 28, 16], 1, 1))).toBe('taps');
+    expect(filterGradMethod(geo([2, 28, 28, 16], 3, 1))).toBe('taps');
+    expect(filterGradMethod(geo([64, 28, 28, 16], 3, 1))).toBe('batch-swap');
+    expect(filterGradMethod(geo([2, 28, 28, 16], 3, 2))).toBe('batch-swap');
+  });
 
   it('fused conv2d + bias + relu (frozen-BN layers, as in detector fine-tuning), stride 2', async () => {
     const rng = new Rng(9);
