@@ -1,7 +1,8 @@
 /**
- * Renders the web page screenshot for the README (docs/server-page.png): the server with the
- * browser test's stand-in models, a synthetic picture laid out so their colour-based answers
- * line up with what is drawn, and the slider at 0.25 so all three boxes show.
+ * Renders the web page screenshots for the README: with --detector, a real checkpoint on --image;
+ * without, the browser test's stand-in models on a synthetic picture laid out so their
+ * colour-based answers line up with what is drawn (docs/server-page-standin.png, slider at 0.25
+ * so all three boxes show).
  *
  *   npx tsx bench/server-screenshot.ts [--out docs/server-page.png] [--detector DIR [--classifier DIR]]
  *     [--image FILE.jpg] [--threshold 0.25]
