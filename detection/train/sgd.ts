@@ -60,7 +60,7 @@ export class SgdMomentum {
     let loaded = 0;
     for (const p of this.params) {
       const t = state[p.name];
-      if (!t || t.dtype !== 'F32') continue;
+      if (t?.dtype !== 'F32') continue;
       if (t.shape.length !== p.variable.shape.length || !t.shape.every((d, i) => d === p.variable.shape[i]))
         continue;
       this.buffers.get(p.name)?.dispose();

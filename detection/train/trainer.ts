@@ -74,7 +74,6 @@ export async function runTraining(
   loader: DetectionLoader,
   opts: TrainerOptions,
 ): Promise<TrainResult> {
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const named = model.namedTrainableVariables();
   const variables = named.map((n) => n.variable);
   const optimizer = new SgdMomentum(named, opts.momentum, opts.weightDecay);
@@ -84,10 +83,12 @@ export async function runTraining(
   const newProgress = (total: number, start: number) =>
     new Progress({ total, start, label: 'train-detector', unit: 'it', silent: opts.silent });
   let progress = newProgress(opts.iterations, opts.startIteration);
+  // Messages go above the progress bar, or to opts.log when the bar is silent.
+  const note = (line: string) => (opts.silent ? opts.log?.(line) : progress.log(line));
   let stopSignal: string | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     stopSignal = sig;
-    progress.log(`${sig}: stopping after this iteration and saving a checkpoint`);
+    note(`${sig}: stopping after this iteration and saving a checkpoint`);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -134,7 +135,7 @@ export async function runTraining(
       join(opts.out, METRICS_FILE),
       join(opts.out, LOSS_PLOT_FILE),
       `${model.config.arch}${model.config.backbone.baseWidth !== 64 ? `-w${model.config.backbone.baseWidth}` : ''} Faster R-CNN (${opts.trainingInfo?.dataset ?? 'training'})`,
-    ).catch((err: Error) => progress.log(`could not write the loss plot: ${err.message}`));
+    ).catch((err: Error) => note(`could not write the loss plot: ${err.message}`));
   };
 
   const runEval = async () => {
@@ -142,7 +143,7 @@ export async function runTraining(
     const t0 = performance.now();
     lastEval = await opts.evaluate(model, iteration);
     metrics.write({ type: 'eval', iteration, seconds: (performance.now() - t0) / 1000, ...lastEval });
-    progress.log(
+    note(
       `iteration ${iteration}: ${Object.entries(lastEval)
         .map(([k, v]) => `${k} ${v.toFixed(4)}`)
         .join(', ')}`,
@@ -161,7 +162,7 @@ export async function runTraining(
       }
       if (opts.maxMinutes !== undefined && elapsed() >= opts.maxMinutes * 60) {
         stoppedBy = 'time-limit';
-        progress.log(`--max-minutes ${opts.maxMinutes} reached at iteration ${iteration}`);
+        note(`--max-minutes ${opts.maxMinutes} reached at iteration ${iteration}`);
         break;
       }
       const lr = learningRate(schedule, iteration);
@@ -207,7 +208,7 @@ export async function runTraining(
             steps: defaultSteps(total),
             warmupIters: Math.min(schedule.warmupIters, Math.floor(total / 5)),
           };
-          progress.log(
+          note(
             `fitting the run to --max-minutes ${opts.maxMinutes}: ${total} iterations, lr steps at ${schedule.steps.join(', ')}`,
           );
           progress = newProgress(total, iteration);
