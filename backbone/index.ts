@@ -6,3 +6,4 @@ export * from './resnet.js';
 export * from './imagenet.js';
 export * from './classifier.js';
 export * from './catalog.js';
+export * from './pretrain/index.js';

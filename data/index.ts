@@ -3,3 +3,5 @@ export * from './detection/index.js';
 export * from './synth/index.js';
 export * from './seed.js';
 export * from './workers/index.js';
+export * from './classification/index.js';
+export * from './download.js';

@@ -1,0 +1,11 @@
+export * from './augment.js';
+export * from './batches.js';
+export * from './cifar10.js';
+export * from './fashion-mnist.js';
+export * from './file-augment.js';
+export * from './folder.js';
+export * from './idx.js';
+export * from './imagenet.js';
+export { BatchSource } from './loader.js';
+export * from './spec.js';
+export * from './types.js';
