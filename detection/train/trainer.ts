@@ -153,6 +153,7 @@ export async function runTraining(
   let total = opts.iterations;
   let schedule = opts.schedule;
   const fitAfter = opts.startIteration + 10;
+  if (opts.fitToTime && schedule.steps.length === 0) schedule = { ...schedule, steps: defaultSteps(total) };
   let stoppedBy: StopReason = 'done';
   try {
     while (iteration < total) {
@@ -197,7 +198,12 @@ export async function runTraining(
         seconds: (performance.now() - t0) / 1000,
       });
       progress.tick(1, { loss: lastLoss.total, lr });
-      if (opts.fitToTime && opts.maxMinutes !== undefined && iteration === fitAfter) {
+      // Fitted after 10 iterations, then re-checked every 200 (the machine's load changes) while
+      // the first decay step is still ahead; the run is only ever shortened.
+      const refit =
+        iteration === fitAfter ||
+        (iteration > fitAfter && iteration % 200 === 0 && iteration < schedule.steps[0]);
+      if (opts.fitToTime && opts.maxMinutes !== undefined && refit) {
         // Leave 5% of the budget for the final checkpoint and evaluation.
         const perIteration = elapsed() / (iteration - opts.startIteration);
         const fits = iteration + Math.floor((opts.maxMinutes * 60 * 0.95 - elapsed()) / perIteration);

@@ -9,6 +9,7 @@ interface TrainDetectorFlags {
   out: string;
   iterations: number;
   maxMinutes?: number;
+  fitToTime?: boolean;
   resume?: boolean;
   force?: boolean;
   evalEvery?: number;
@@ -57,6 +58,7 @@ export function register(program: Command): void {
       'stop with a checkpoint after this many minutes',
       parseFloatOption('--max-minutes'),
     )
+    .option('--fit-to-time', 'with --max-minutes: shorten the run and its lr steps to what fits in the time')
     .option('--resume', 'continue the run saved in --out')
     .option('--force', 'start over even if --out holds a checkpoint')
     .option('--eval-every <n>', 'evaluate VOC07 mAP every n iterations', parseIntOption('--eval-every', 1))
@@ -160,6 +162,7 @@ export function register(program: Command): void {
         preset: flags.preset,
         iterations: flags.iterations,
         maxMinutes: flags.maxMinutes,
+        fitToTime: flags.fitToTime,
         resume: flags.resume,
         force: flags.force,
         evalEvery: flags.evalEvery,
