@@ -198,21 +198,23 @@ export async function runTraining(
         seconds: (performance.now() - t0) / 1000,
       });
       progress.tick(1, { loss: lastLoss.total, lr });
-      // Fitted after 10 iterations, then re-checked every 200 (the machine's load changes) while
-      // the first decay step is still ahead; the run is only ever shortened.
+      // Fitted after 10 iterations, then re-fitted every 100 (startup is slow, and the machine's
+      // load changes) while the first decay step is still ahead; never beyond opts.iterations.
       const refit =
         iteration === fitAfter ||
-        (iteration > fitAfter && iteration % 200 === 0 && iteration < schedule.steps[0]);
+        (iteration > fitAfter && iteration % 100 === 0 && iteration < schedule.steps[0] - 1);
       if (opts.fitToTime && opts.maxMinutes !== undefined && refit) {
-        // Leave 5% of the budget for the final checkpoint and evaluation.
+        // Rate since the start of this process; 5% of the budget is left for the final
+        // checkpoint and evaluation.
         const perIteration = elapsed() / (iteration - opts.startIteration);
         const fits = iteration + Math.floor((opts.maxMinutes * 60 * 0.95 - elapsed()) / perIteration);
-        if (fits < total) {
-          total = Math.max(iteration + 1, fits);
+        const fitted = Math.min(opts.iterations, Math.max(iteration + 1, fits));
+        if (Math.abs(fitted - total) > 0.02 * total) {
+          total = fitted;
           schedule = {
             ...schedule,
             steps: defaultSteps(total),
-            warmupIters: Math.min(schedule.warmupIters, Math.floor(total / 5)),
+            warmupIters: Math.min(opts.schedule.warmupIters, Math.floor(total / 5)),
           };
           note(
             `fitting the run to --max-minutes ${opts.maxMinutes}: ${total} iterations, lr steps at ${schedule.steps.join(', ')}`,
