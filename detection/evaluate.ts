@@ -50,9 +50,13 @@ export async function detectDataset(
   return out;
 }
 
-/** VOC devkit boxes: 1-based inclusive corners (xmin = x1 + 1, xmax = x2), as detectron2 writes them. */
+/**
+ * VOC devkit boxes: 1-based inclusive corners (xmin = x1 + 1, xmax = x2), as detectron2 writes
+ * them. A box under one pixel would come out with xmax < xmin, which the devkit format cannot
+ * hold; it becomes one pixel wide (it cannot match an object either way).
+ */
 function vocBox(b: ArrayLike<number>): VocBox {
-  return [b[0] + 1, b[1] + 1, b[2], b[3]];
+  return [b[0] + 1, b[1] + 1, Math.max(b[2], b[0] + 1), Math.max(b[3], b[1] + 1)];
 }
 
 export function vocGroundTruth(results: readonly ImageDetections[], classes: readonly string[]): VocImage[] {

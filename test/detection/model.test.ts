@@ -240,3 +240,18 @@ describe('FasterRCNN', () => {
     model.dispose();
   });
 });
+
+describe('result export', () => {
+  it('writes sub-pixel detections as valid one-pixel VOC boxes', async () => {
+    const { vocDetections } = await import('../../detection/evaluate.js');
+    const sample = { id: '1', imageId: 1 } as never;
+    const dets = vocDetections([
+      { sample, detections: [{ box: [29.5, 1.03, 41.9, 0.74], label: 'a', labelIndex: 0, score: 0.5 }] },
+    ]);
+    const [xmin, ymin, xmax, ymax] = dets[0].bbox;
+    expect(xmin).toBe(30.5);
+    expect(ymin).toBeCloseTo(2.03, 10);
+    expect(xmax).toBeGreaterThanOrEqual(xmin);
+    expect(ymax).toBeGreaterThanOrEqual(ymin);
+  });
+});
