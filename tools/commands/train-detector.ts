@@ -99,7 +99,11 @@ export function register(program: Command): void {
       parseIntOption('--images-per-batch', 1),
       2,
     )
-    .option('--lr <lr>', 'base learning rate (default 0.005 per image)', parseFloatOption('--lr'))
+    .option(
+      '--lr <lr>',
+      'base learning rate (default per image: 0.01 from scratch, 0.0025 pretrained)',
+      parseFloatOption('--lr'),
+    )
     .option(
       '--warmup <n>',
       'linear warm-up iterations (default min(500, iterations/10))',
