@@ -178,9 +178,13 @@ export class FasterRCNN {
       this.config.roiHeads,
       rng,
     );
-    const pooled = this.roiFeatures(feature, samples.rois, true);
-    const { classLogits, boxDeltas } = this.predictor.apply(pooled);
-    const roi = roiLoss(classLogits, boxDeltas, samples);
+    // No RoI at all (no proposal survived and no GT): the head sits this batch out.
+    let roi = { classifier: tf.scalar(0), box: tf.scalar(0) };
+    if (samples.labels.length > 0) {
+      const pooled = this.roiFeatures(feature, samples.rois, true);
+      const { classLogits, boxDeltas } = this.predictor.apply(pooled);
+      roi = roiLoss(classLogits, boxDeltas, samples);
+    }
     const total = tf.addN([rpn.objectness, rpn.box, roi.classifier, roi.box]) as tf.Scalar;
     if (values) {
       values.rpnObjectness = rpn.objectness.dataSync()[0];
