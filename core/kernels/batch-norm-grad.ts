@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { channelAffine } from './channel-affine.js';
 import { channelMeans } from './reduce.js';
-import { asWasmBackend, dispose, f32View, runWasmKernel } from './wasm-backend.js';
+import { asWasmBackend, dispose, f32View, runWasmKernel, type WasmKernelArgs } from './wasm-backend.js';
 
 /**
  * FusedBatchNorm's gradient on wasm in four XNNPACK passes (dy * x, two per-channel poolings,
@@ -15,15 +15,7 @@ import { asWasmBackend, dispose, f32View, runWasmKernel } from './wasm-backend.j
  */
 export const BATCH_NORM_GRAD = 'ResdetBatchNormGrad';
 
-function batchNormGrad({
-  inputs,
-  attrs,
-  backend: rawBackend,
-}: {
-  inputs: tf.NamedTensorInfoMap;
-  attrs?: tf.NamedAttrMap;
-  backend: object;
-}): tf.TensorInfo[] {
+function batchNormGrad({ inputs, attrs, backend: rawBackend }: WasmKernelArgs): tf.TensorInfo[] {
   const backend = asWasmBackend(rawBackend);
   const { x, mean, variance, scale, dy } = inputs as Record<string, tf.TensorInfo>;
   const eps = (attrs as { varianceEpsilon: number }).varianceEpsilon;

@@ -7,6 +7,7 @@ import {
   runWasmKernel,
   type WasmBackendLike,
   withShape,
+  type WasmKernelArgs,
 } from './wasm-backend.js';
 
 /**
@@ -159,15 +160,7 @@ export function filterGradMethod(g: ConvGeometry): 'taps' | 'batch-swap' {
   return (g.filterHeight === 1 && g.filterWidth === 1) || g.batch < 16 ? 'taps' : 'batch-swap';
 }
 
-function conv2dBackpropFilter({
-  inputs,
-  attrs,
-  backend: rawBackend,
-}: {
-  inputs: tf.NamedTensorInfoMap;
-  attrs?: tf.NamedAttrMap;
-  backend: object;
-}): tf.TensorInfo {
+function conv2dBackpropFilter({ inputs, attrs, backend: rawBackend }: WasmKernelArgs): tf.TensorInfo {
   const backend = asWasmBackend(rawBackend);
   const x = inputs.x as tf.TensorInfo;
   const dy = inputs.dy as tf.TensorInfo;

@@ -1,6 +1,13 @@
 import type * as tf from '@tensorflow/tfjs';
 import { type ConvGeometry, convGeometry } from './conv-geometry.js';
-import { asWasmBackend, dispose, f32View, runWasmKernel, type WasmBackendLike } from './wasm-backend.js';
+import {
+  asWasmBackend,
+  dispose,
+  f32View,
+  runWasmKernel,
+  type WasmBackendLike,
+  type WasmKernelArgs,
+} from './wasm-backend.js';
 
 /**
  * The input gradient as forward convolutions on XNNPACK. tfjs-backend-wasm's own
@@ -114,15 +121,7 @@ function phaseConv(
   return out;
 }
 
-function conv2dBackpropInput({
-  inputs,
-  attrs,
-  backend: rawBackend,
-}: {
-  inputs: tf.NamedTensorInfoMap;
-  attrs?: tf.NamedAttrMap;
-  backend: object;
-}): tf.TensorInfo {
+function conv2dBackpropInput({ inputs, attrs, backend: rawBackend }: WasmKernelArgs): tf.TensorInfo {
   const backend = asWasmBackend(rawBackend);
   const dy = inputs.dy as tf.TensorInfo;
   const filter = inputs.filter as tf.TensorInfo;

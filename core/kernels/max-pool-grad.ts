@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { asWasmBackend, f32View } from './wasm-backend.js';
+import { asWasmBackend, f32View, type WasmKernelArgs } from './wasm-backend.js';
 
 /**
  * MaxPoolGrad for wasm. The package's kernel returns wrong gradients when the input is not
@@ -7,15 +7,7 @@ import { asWasmBackend, f32View } from './wasm-backend.js';
  * images are. This one routes each dy to the first maximum of its window in row-major scan order,
  * as the cpu backend does, working on all channels of a pixel at once (NHWC rows are contiguous).
  */
-function maxPoolGrad({
-  inputs,
-  attrs,
-  backend: rawBackend,
-}: {
-  inputs: tf.NamedTensorInfoMap;
-  attrs?: tf.NamedAttrMap;
-  backend: object;
-}): tf.TensorInfo {
+function maxPoolGrad({ inputs, attrs, backend: rawBackend }: WasmKernelArgs): tf.TensorInfo {
   const backend = asWasmBackend(rawBackend);
   const dy = inputs.dy as tf.TensorInfo;
   const x = inputs.input as tf.TensorInfo;

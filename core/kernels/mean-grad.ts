@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { asWasmBackend, f32View } from './wasm-backend.js';
+import { asWasmBackend, f32View, type WasmKernelArgs } from './wasm-backend.js';
 
 /**
  * The gradient of Mean (and Sum) over a contiguous block of axes on wasm: dx is dy * (1/n)
@@ -27,15 +27,7 @@ export function splitAxes(shape: readonly number[], axes: number[]): Split | und
   return { outer: prod(0, lo), reduced: prod(lo, hi + 1), inner: prod(hi + 1, shape.length) };
 }
 
-function broadcastReduced({
-  inputs,
-  attrs,
-  backend: rawBackend,
-}: {
-  inputs: tf.NamedTensorInfoMap;
-  attrs?: tf.NamedAttrMap;
-  backend: object;
-}): tf.TensorInfo {
+function broadcastReduced({ inputs, attrs, backend: rawBackend }: WasmKernelArgs): tf.TensorInfo {
   const backend = asWasmBackend(rawBackend);
   const dy = inputs.dy as tf.TensorInfo;
   const { shape, outer, reduced, inner, scale } = attrs as {

@@ -68,3 +68,10 @@ export function withShape(t: tf.TensorInfo, shape: number[]): tf.TensorInfo {
 export function dispose(backend: WasmBackendLike, ...ts: tf.TensorInfo[]): void {
   for (const t of ts) backend.disposeData(t.dataId);
 }
+
+/** What TF.js hands every kernel function; the backend is narrowed with asWasmBackend. */
+export interface WasmKernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  attrs?: tf.NamedAttrMap;
+  backend: object;
+}

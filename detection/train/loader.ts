@@ -1,5 +1,6 @@
 import type { Preprocessing } from '../../core/checkpoint.js';
 import { Rng } from '../../core/rng.js';
+import { deriveSeed } from '../../data/seed.js';
 import { decodeImage } from '../../data/image/decode.js';
 import { type DetectionDataset, targetsOf } from '../../data/detection/types.js';
 import type { ImageBatch, ImageTargets } from '../model/faster-rcnn.js';
@@ -12,17 +13,8 @@ export interface TrainBatch {
   indices: number[];
 }
 
-/** Mixes integers into one 32-bit seed (so each epoch and image has its own stream). */
-export function mixSeed(seed: number, ...keys: number[]): number {
-  let h = (seed >>> 0) ^ 0x9e3779b9;
-  for (const k of keys) {
-    h = Math.imul(h ^ (k >>> 0), 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-  }
-  return h >>> 0;
-}
+/** One 32-bit seed per (run seed, purpose, epoch or iteration): shared with the data loaders. */
+export const mixSeed = deriveSeed;
 
 /**
  * Image-centric training batches: epoch e visits the images in a permutation drawn from
