@@ -3,9 +3,17 @@ import { Option } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { pretrain } from '../../backbone/pretrain/run.js';
 import type { ScheduleKind } from '../../backbone/pretrain/recipes.js';
-import { parseFloatOption, parseIntOption, printJson, useBackend } from '../common.js';
+import {
+  parseFloatOption,
+  parseIntOption,
+  printJson,
+  useBackend,
+  applyWasmThreads,
+  WASM_THREADS_HELP,
+} from '../common.js';
 
 interface PretrainFlags {
+  threads?: number;
   data?: string;
   arch?: string;
   out: string;
@@ -119,12 +127,14 @@ export function register(program: Command): void {
       parseIntOption('--workers', 0),
     )
     .option('--json', 'print the result as JSON')
+    .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1))
     .action(async (flags: PretrainFlags, cmd: Command) => {
       if (flags.epochs !== undefined && flags.iterations !== undefined) {
         throw new UsageError('give --epochs or --iterations, not both');
       }
       if (flags.maxMinutes !== undefined && flags.maxMinutes <= 0)
         throw new UsageError('--max-minutes must be > 0');
+      applyWasmThreads(flags.threads);
       const backend = await useBackend(cmd);
       const result = await pretrain({
         data: flags.data,

@@ -1,9 +1,18 @@
 import { type Command, Option } from 'commander';
 import { registerTrainingKernels } from '../../core/kernels/index.js';
 import { type DetectorPreset, trainDetector } from '../../detection/train/train-detector.js';
-import { parseFloatOption, parseIntOption, parseListOption, printJson, useBackend } from '../common.js';
+import {
+  parseFloatOption,
+  parseIntOption,
+  parseListOption,
+  printJson,
+  useBackend,
+  applyWasmThreads,
+  WASM_THREADS_HELP,
+} from '../common.js';
 
 interface TrainDetectorFlags {
+  threads?: number;
   data: string;
   backbone: string;
   out: string;
@@ -148,8 +157,10 @@ export function register(program: Command): void {
     )
     .option('--no-flip', 'no horizontal flips')
     .option('--json', 'print a JSON summary at the end')
+    .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1))
     .action(async (flags: TrainDetectorFlags, cmd: Command) => {
       await registerTrainingKernels();
+      applyWasmThreads(flags.threads);
       const backend = await useBackend(cmd);
       const roiHeads = {
         ...(flags.roiBatch !== undefined && { batchSizePerImage: flags.roiBatch }),
