@@ -192,7 +192,7 @@ function chartBody(spec: LineChartSpec, ox: number, oy: number, w: number, h: nu
   });
 
   out.push(
-    `<text x="${x0 + pw / 2}" y="${oy + mt - 8}" font-size="${fs + 2}" font-weight="bold" text-anchor="middle">${escapeXml(spec.title)}</text>`,
+    `<text x="${x0 + pw / 2}" y="${oy + mt - 8}" font-size="${fittedFontSize(spec.title, pw, fs + 2)}" font-weight="bold" text-anchor="middle">${escapeXml(fittedTitle(spec.title, pw))}</text>`,
   );
   out.push(
     `<text x="${x0 + pw / 2}" y="${oy + h - 6}" font-size="${fs}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`,
@@ -250,6 +250,26 @@ export function renderLineChart(spec: LineChartSpec): string {
   return svgDocument(width, height, chartBody(spec, 0, 0, width, height, false));
 }
 
+const GLYPH_EM = 0.66; // a generous average glyph width of bold sans-serif, in em
+const MIN_TITLE_FONT = 9;
+
+/**
+ * A font size at which a bold title fits `width` pixels (librsvg neither shrinks nor wraps text,
+ * so a long dataset path in a title would run off both edges).
+ */
+function fittedFontSize(text: string, width: number, preferred: number): number {
+  const fits = width / (GLYPH_EM * Math.max(1, text.length));
+  return Math.max(MIN_TITLE_FONT, Math.min(preferred, Math.floor(fits * 10) / 10));
+}
+
+/** The title itself, shortened in the middle when even the smallest font cannot fit it. */
+function fittedTitle(text: string, width: number): string {
+  const maxChars = Math.floor(width / (GLYPH_EM * MIN_TITLE_FONT));
+  if (text.length <= maxChars) return text;
+  const keep = Math.max(2, maxChars - 1);
+  return `${text.slice(0, Math.ceil(keep / 2))}\u2026${text.slice(text.length - Math.floor(keep / 2))}`;
+}
+
 /** Several small charts in a grid under one title (e.g. a PR curve per category). */
 export function renderChartGrid(grid: ChartGridSpec): string {
   const n = Math.max(1, grid.charts.length);
@@ -261,7 +281,7 @@ export function renderChartGrid(grid: ChartGridSpec): string {
   const width = cols * pw;
   const height = top + rows * ph;
   const parts = [
-    `<text x="${width / 2}" y="24" font-size="18" font-weight="bold" text-anchor="middle">${escapeXml(grid.title)}</text>`,
+    `<text x="${width / 2}" y="24" font-size="${fittedFontSize(grid.title, width - 16, 18)}" font-weight="bold" text-anchor="middle">${escapeXml(fittedTitle(grid.title, width - 16))}</text>`,
   ];
   grid.charts.forEach((c, i) => {
     parts.push(chartBody(c, (i % cols) * pw, top + Math.floor(i / cols) * ph, pw, ph, true));
