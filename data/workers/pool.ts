@@ -143,6 +143,9 @@ export class WorkerPool<A, J, R> {
 
   async close(): Promise<void> {
     this.closed = true;
+    // Idle workers are unref'd; ref them so the wait for their exit keeps the process alive
+    // (otherwise a caller awaiting close() could see Node exit with status 0 mid-wait).
+    for (const s of this.slots) s.worker.ref();
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }
