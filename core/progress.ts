@@ -37,7 +37,7 @@ function formatRate(rate: number): string {
  * few seconds instead of carriage-return redraws that would fill the log.
  */
 export class Progress {
-  readonly total: number;
+  private totalUnits: number;
   private done: number;
   private readonly startDone: number;
   private readonly label: string;
@@ -52,7 +52,7 @@ export class Progress {
   private finished = false;
 
   constructor(opts: ProgressOptions) {
-    this.total = Math.max(0, opts.total);
+    this.totalUnits = Math.max(0, opts.total);
     this.done = opts.start ?? 0;
     this.startDone = this.done;
     this.label = opts.label ?? '';
@@ -61,6 +61,16 @@ export class Progress {
     this.tty = Boolean(this.stream.isTTY);
     this.silent = Boolean(opts.silent);
     this.plainEvery = (opts.plainEverySeconds ?? 10) * 1000;
+  }
+
+  get total(): number {
+    return this.totalUnits;
+  }
+
+  /** Changes the goal mid-run (a run re-fitted to its time budget) without restarting the clock. */
+  setTotal(total: number): void {
+    this.totalUnits = Math.max(0, total);
+    this.done = Math.min(this.done, this.totalUnits);
   }
 
   /** Units per second since this bar started (excluding units done before a resume). */

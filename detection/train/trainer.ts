@@ -80,9 +80,13 @@ export async function runTraining(
   if (opts.optimizerState) optimizer.loadState(opts.optimizerState);
   const rng = opts.rngState !== undefined ? Rng.fromState(opts.rngState) : new Rng(opts.seed + 17);
   const metrics = new MetricsWriter(join(opts.out, METRICS_FILE));
-  const newProgress = (total: number, start: number) =>
-    new Progress({ total, start, label: 'train-detector', unit: 'it', silent: opts.silent });
-  let progress = newProgress(opts.iterations, opts.startIteration);
+  const progress = new Progress({
+    total: opts.iterations,
+    start: opts.startIteration,
+    label: 'train-detector',
+    unit: 'it',
+    silent: opts.silent,
+  });
   // Messages go above the progress bar, or to opts.log when the bar is silent.
   const note = (line: string) => (opts.silent ? opts.log?.(line) : progress.log(line));
   let stopSignal: string | undefined;
@@ -219,7 +223,7 @@ export async function runTraining(
           note(
             `fitting the run to --max-minutes ${opts.maxMinutes}: ${total} iterations, lr steps at ${schedule.steps.join(', ')}`,
           );
-          progress = newProgress(total, iteration);
+          progress.setTotal(total);
         }
       }
       if (opts.evalEvery && iteration % opts.evalEvery === 0 && iteration < total) await runEval();

@@ -67,4 +67,20 @@ describe('progress', () => {
     bar.finish();
     expect(out).toMatch(/train 100% 10\/10 [\d.]+ img\/s elapsed \d\d:\d\d eta \d\d:\d\d loss 0.5000/);
   });
+
+  it('setTotal changes the goal without restarting the count', () => {
+    let out = '';
+    const stream = new Writable({
+      write(chunk, _enc, cb) {
+        out += chunk;
+        cb();
+      },
+    }) as unknown as NodeJS.WriteStream;
+    const bar = new Progress({ total: 100, stream, plainEverySeconds: 0 });
+    bar.tick(30);
+    bar.setTotal(40);
+    bar.tick(5);
+    expect(bar.total).toBe(40);
+    expect(out.trim().split('\n').at(-1)).toMatch(/ 88% 35\/40 /);
+  });
 });
