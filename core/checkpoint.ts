@@ -1,17 +1,26 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { ResdetError } from './errors.js';
 import { resdetVersion } from './paths.js';
-import { readSafetensors, type SafeTensor, type SafetensorsFile, writeSafetensors } from './safetensors.js';
+import {
+  readSafetensors,
+  readSafetensorsHeader,
+  type SafeTensor,
+  type SafetensorsFile,
+  writeSafetensors,
+} from './safetensors.js';
 
 /**
  * A checkpoint is a directory:
  *   config.json           what the weights are (kind, arch, classes, preprocessing, training state)
  *   weights.safetensors   parameters and buffers, by torchvision-style names
  *   optimizer.safetensors optional optimizer slots (momentum), for resuming
- * Each file is written atomically and config.json last, so a directory with a config.json always
- * holds a complete checkpoint, even if the writer was killed.
+ * Saving is a two-phase commit, so a kill at any instant leaves either the old checkpoint or the
+ * new one, never new weights under an old config: the tensors go to `*.next` files tagged with a
+ * commit token, then config.json (naming that token) replaces the old one atomically — the commit
+ * point — and only then are the `.next` files renamed into place. A reader that finds `.next`
+ * files finishes the renames when their token matches config.json and discards them otherwise.
  */
 
 export const CHECKPOINT_FORMAT_VERSION = 1;
@@ -39,6 +48,8 @@ export interface CheckpointConfig {
   training?: Record<string, unknown>;
   /** Anything else a component wants to keep (dataset label maps, provenance). */
   extra?: Record<string, unknown>;
+  /** Token shared with the weight files of the same save (see the two-phase commit above). */
+  commit?: string;
 }
 
 export type CheckpointConfigInput = Omit<CheckpointConfig, 'formatVersion' | 'resdetVersion'> &
@@ -55,6 +66,8 @@ export const CONFIG_FILE = 'config.json';
 export const WEIGHTS_FILE = 'weights.safetensors';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 
+const NEXT = '.next';
+
 export function saveCheckpoint(
   dir: string,
   config: CheckpointConfigInput,
@@ -62,20 +75,54 @@ export function saveCheckpoint(
   optimizer?: Record<string, SafeTensor>,
 ): CheckpointConfig {
   mkdirSync(dir, { recursive: true });
+  recoverCheckpoint(dir);
+  const commit = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
   const full: CheckpointConfig = {
     ...config,
     formatVersion: CHECKPOINT_FORMAT_VERSION,
     resdetVersion: config.resdetVersion ?? resdetVersion(),
+    commit,
   };
-  const meta = { format: 'resdet', kind: full.kind, arch: full.arch };
-  writeSafetensors(join(dir, WEIGHTS_FILE), weights, meta);
-  if (optimizer) writeSafetensors(join(dir, OPTIMIZER_FILE), optimizer, meta);
+  const meta = { format: 'resdet', kind: full.kind, arch: full.arch, commit };
+  const files: Array<[string, Record<string, SafeTensor>]> = [[WEIGHTS_FILE, weights]];
+  if (optimizer) files.push([OPTIMIZER_FILE, optimizer]);
+  for (const [name, tensors] of files) writeSafetensors(join(dir, name + NEXT), tensors, meta);
   writeFileAtomic(join(dir, CONFIG_FILE), [`${JSON.stringify(full, null, 2)}\n`]);
+  for (const [name] of files) renameSync(join(dir, name + NEXT), join(dir, name));
   return full;
+}
+
+/**
+ * Finishes or rolls back a save that was interrupted between its phases (see the file comment).
+ * Called by every reader and writer, so callers never see a torn checkpoint.
+ */
+export function recoverCheckpoint(dir: string): void {
+  const configPath = join(dir, CONFIG_FILE);
+  let commit: string | undefined;
+  if (existsSync(configPath)) {
+    try {
+      commit = (JSON.parse(readFileSync(configPath, 'utf8')) as { commit?: string }).commit;
+    } catch {
+      commit = undefined;
+    }
+  }
+  for (const name of [WEIGHTS_FILE, OPTIMIZER_FILE]) {
+    const next = join(dir, name + NEXT);
+    if (!existsSync(next)) continue;
+    let token: unknown;
+    try {
+      token = (readSafetensorsHeader(next).__metadata__ as { commit?: string } | undefined)?.commit;
+    } catch {
+      token = undefined;
+    }
+    if (commit !== undefined && token === commit) renameSync(next, join(dir, name));
+    else rmSync(next, { force: true });
+  }
 }
 
 export function readCheckpointConfig(dir: string): CheckpointConfig {
   const path = join(dir, CONFIG_FILE);
+  if (existsSync(path)) recoverCheckpoint(dir);
   if (!existsSync(path)) {
     throw new ResdetError(
       `${dir}: not a resdet checkpoint (no ${CONFIG_FILE})`,

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +28,45 @@ describe('checkpoint directory', () => {
     expect(Array.from(ck.weights.float32('fc.bias'))).toEqual([1, 2]);
     expect(Array.from(ck.optimizer!.float32('fc.bias.momentum'))).toEqual([3, 4]);
     expect(readdirSync(dir).filter((f) => f.startsWith('.tmp'))).toEqual([]);
+  });
+
+  it('recovers from a save killed between its phases: old checkpoint before the commit, new one after', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'ck-')), 'model');
+    const config = (iteration: number) => ({
+      kind: 'classifier',
+      arch: 'resnet18',
+      classes: ['a'],
+      preprocessing: {
+        mean: [0, 0, 0] as [number, number, number],
+        std: [1, 1, 1] as [number, number, number],
+      },
+      training: { iteration },
+    });
+    const w = (v: number) => ({ x: { dtype: 'F32' as const, shape: [1], data: new Float32Array([v]) } });
+    saveCheckpoint(dir, config(1), w(1), w(10));
+    saveCheckpoint(join(dir, 'staged'), config(2), w(2), w(20));
+    const staged = readCheckpointConfig(join(dir, 'staged'));
+    // Killed before the commit: new tensors staged as .next, config.json still the old one.
+    copyFileSync(join(dir, 'staged', 'weights.safetensors'), join(dir, 'weights.safetensors.next'));
+    copyFileSync(join(dir, 'staged', 'optimizer.safetensors'), join(dir, 'optimizer.safetensors.next'));
+    let ck = loadCheckpoint(dir, { optimizer: true });
+    expect([
+      ck.config.training?.iteration,
+      ck.weights.float32('x')[0],
+      ck.optimizer!.float32('x')[0],
+    ]).toEqual([1, 1, 10]);
+    expect(existsSync(join(dir, 'weights.safetensors.next'))).toBe(false);
+    // Killed after the commit: config.json names the staged token, renames not done yet.
+    copyFileSync(join(dir, 'staged', 'weights.safetensors'), join(dir, 'weights.safetensors.next'));
+    copyFileSync(join(dir, 'staged', 'optimizer.safetensors'), join(dir, 'optimizer.safetensors.next'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(staged));
+    ck = loadCheckpoint(dir, { optimizer: true });
+    expect([
+      ck.config.training?.iteration,
+      ck.weights.float32('x')[0],
+      ck.optimizer!.float32('x')[0],
+    ]).toEqual([2, 2, 20]);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.next'))).toEqual([]);
   });
 
   it('explains what is wrong with a directory that is not a checkpoint', () => {
