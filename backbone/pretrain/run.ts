@@ -15,7 +15,6 @@ import { type ClassificationSet, selectExamples, setLength } from '../../data/cl
 import { classifierFromConfig, pretrainConfig, ResNetClassifier } from './model.js';
 import { buildSchedule, defaultRecipeFor, getRecipe, type Recipe, type ScheduleKind } from './recipes.js';
 import { Sgd } from './sgd.js';
-import { ensureStridedSliceGradient } from './strided-slice-grad.js';
 import { initialRunState, mixSeed, type RunState } from './state.js';
 import { batchesPerEpoch, METRICS_FILE, type TrainResult, trainLoop, truncateMetrics } from './trainer.js';
 
@@ -162,7 +161,6 @@ function settingsFrom(opts: PretrainOptions, previous?: CheckpointConfig): RunSe
 
 /** `resdet pretrain`: trains (or resumes) a classifier with the paper's recipe. */
 export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
-  ensureStridedSliceGradient();
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const outDir = opts.out;
   const hasCheckpoint = existsSync(join(outDir, CONFIG_FILE));

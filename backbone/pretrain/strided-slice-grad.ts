@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * TF.js 4.22 has no gradient for StridedSlice, which the option-A shortcut of the CIFAR nets uses
- * to subsample the identity. This registers one for the case those nets need (positive strides,
- * no masks): each axis scatters dy back to every stride-th position starting at `begin`.
+ * TF.js 4.22 has no gradient for StridedSlice. resdet's own nets do not need one (the option-A
+ * shortcut subsamples with a strided [I | 0] 1x1 conv instead, see backbone/resnet.ts); this is for
+ * user models that slice with strides: positive strides, no masks, each axis scattering dy back
+ * to every stride-th position starting at `begin`.
  * Registered once, only when TF.js has none (a later TF.js that ships one wins).
  */
 export function ensureStridedSliceGradient(): void {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { registerTrainingKernels } from '../../core/kernels/index.js';
 import { runDemo } from '../../detection/demo.js';
 import { parseFloatOption, parseIntOption, printJson, useBackend } from '../common.js';
 
@@ -30,7 +29,6 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed for the data and the run', parseIntOption('--seed', 0), 0)
     .option('--json', 'print the summary as JSON')
     .action(async (flags: DemoFlags, cmd: Command) => {
-      await registerTrainingKernels();
       const backend = await useBackend(cmd);
       const s = await runDemo({
         out: flags.out,

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UsageError } from '../../core/errors.js';
-import { pretrain } from '../../backbone/pretrain/run.js';
-import type { ScheduleKind } from '../../backbone/pretrain/recipes.js';
+import { type PretrainOptions, pretrain } from '../../backbone/pretrain/run.js';
 import {
   parseFloatOption,
   parseIntOption,
@@ -12,31 +11,12 @@ import {
   WASM_THREADS_HELP,
 } from '../common.js';
 
-interface PretrainFlags {
-  threads?: number;
-  data?: string;
-  arch?: string;
-  out: string;
-  recipe?: string;
-  epochs?: number;
-  iterations?: number;
-  batchSize?: number;
-  microBatch?: number;
-  lr?: number;
-  schedule?: ScheduleKind;
+/** The library's options under their flag names, plus what only the command line has. */
+type PretrainFlags = Omit<PretrainOptions, 'warmupIterations' | 'silent' | 'log'> & {
   warmup?: number;
-  resume?: boolean;
-  maxMinutes?: number;
-  subset?: number;
-  valSplit?: number;
-  testSubset?: number;
-  seed?: number;
-  width?: number;
-  augment?: 'paper' | 'none';
-  checkpointEvery?: number;
-  workers?: number;
   json?: boolean;
-}
+  threads?: number;
+};
 
 export function register(program: Command): void {
   program
@@ -136,30 +116,8 @@ export function register(program: Command): void {
         throw new UsageError('--max-minutes must be > 0');
       applyWasmThreads(flags.threads);
       const backend = await useBackend(cmd);
-      const result = await pretrain({
-        data: flags.data,
-        arch: flags.arch,
-        out: flags.out,
-        recipe: flags.recipe,
-        epochs: flags.epochs,
-        iterations: flags.iterations,
-        batchSize: flags.batchSize,
-        microBatch: flags.microBatch,
-        lr: flags.lr,
-        schedule: flags.schedule,
-        warmupIterations: flags.warmup,
-        resume: flags.resume,
-        maxMinutes: flags.maxMinutes,
-        subset: flags.subset,
-        valSplit: flags.valSplit,
-        testSubset: flags.testSubset,
-        seed: flags.seed,
-        width: flags.width,
-        augment: flags.augment,
-        checkpointEvery: flags.checkpointEvery,
-        workers: flags.workers,
-        silent: flags.json,
-      });
+      const { warmup, json, threads: _threads, ...options } = flags;
+      const result = await pretrain({ ...options, warmupIterations: warmup, silent: json });
       const summary = {
         out: result.outDir,
         backend,

@@ -1,5 +1,4 @@
 import { type Command, Option } from 'commander';
-import { registerTrainingKernels } from '../../core/kernels/index.js';
 import { type DetectorPreset, trainDetector } from '../../detection/train/train-detector.js';
 import {
   parseFloatOption,
@@ -159,7 +158,6 @@ export function register(program: Command): void {
     .option('--json', 'print a JSON summary at the end')
     .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1))
     .action(async (flags: TrainDetectorFlags, cmd: Command) => {
-      await registerTrainingKernels();
       applyWasmThreads(flags.threads);
       const backend = await useBackend(cmd);
       const roiHeads = {
