@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import type { Preprocessing } from '../core/checkpoint.js';
+import { resizedSize } from '../data/detection/transform.js';
 import type { ImageBatch } from './model/faster-rcnn.js';
 
-/** ImageNet statistics on RGB in [0, 1]: what torchvision's (and so resdet's) backbones expect. */
-export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
-export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
+// One definition each of the normalisation, the size rule and the way back to original pixels,
+// shared with the data pipeline (data/detection/transform.ts) so training data and inference agree.
+export { IMAGENET_MEAN, IMAGENET_STD } from '../data/image/classify-transform.js';
+export { boxesToOriginal, resizedSize } from '../data/detection/transform.js';
 
 export interface RgbInput {
   /** HWC RGB bytes. */
@@ -26,20 +28,6 @@ export interface PreparedImage {
   originalWidth: number;
   originalHeight: number;
   flipped: boolean;
-}
-
-/**
- * torchvision's GeneralizedRCNNTransform size rule: scale so the short side is `minSize` unless
- * that makes the long side exceed `maxSize`, then the long side is `maxSize`.
- */
-export function resizedSize(
-  width: number,
-  height: number,
-  minSize: number,
-  maxSize: number,
-): [number, number] {
-  const scale = Math.min(minSize / Math.min(width, height), maxSize / Math.max(width, height));
-  return [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
 }
 
 /** Resize (bilinear, sharp), optional horizontal flip, normalisation with the model's mean/std. */
@@ -83,18 +71,6 @@ export function boxesToPrepared(boxes: Float32Array, img: PreparedImage): Float3
     out[i + 1] = boxes[i + 1] * img.scaleY;
     out[i + 2] = img.flipped ? img.width - x1 : x2;
     out[i + 3] = boxes[i + 3] * img.scaleY;
-  }
-  return out;
-}
-
-/** Boxes found in a prepared (unflipped) image mapped back to the original image, clipped to it. */
-export function boxesToOriginal(boxes: Float32Array, img: PreparedImage): Float32Array {
-  const out = new Float32Array(boxes.length);
-  for (let i = 0; i < boxes.length; i += 4) {
-    out[i] = Math.min(Math.max(boxes[i] / img.scaleX, 0), img.originalWidth);
-    out[i + 1] = Math.min(Math.max(boxes[i + 1] / img.scaleY, 0), img.originalHeight);
-    out[i + 2] = Math.min(Math.max(boxes[i + 2] / img.scaleX, 0), img.originalWidth);
-    out[i + 3] = Math.min(Math.max(boxes[i + 3] / img.scaleY, 0), img.originalHeight);
   }
   return out;
 }
