@@ -131,7 +131,10 @@ describe('bench suite harness on wasm', () => {
       );
       expect(l.backend).toBe('wasm');
       expect(l.img_per_s as number).toBeGreaterThan(0);
-      expect(((l.batch as number) * 1000) / (l.ms_per_iter as number)).toBeCloseTo(l.img_per_s as number, 0);
+      // ms_per_iter is printed to 0.01 ms, so on sub-millisecond-scale iterations the throughput it
+      // implies differs from img_per_s by rounding alone: compare within 1 % rather than absolutely.
+      const implied = ((l.batch as number) * 1000) / (l.ms_per_iter as number);
+      expect(Math.abs(implied - (l.img_per_s as number)) / (l.img_per_s as number)).toBeLessThan(0.01);
     }
     expect(lines.map((l) => [l.case, l.batch])).toEqual([
       ['forward', 1],
