@@ -144,7 +144,7 @@ describe('bad input', () => {
       expect(err.code).toBe('image_too_large');
       expect(err.message).toContain('50000 x 50000');
       // Decoding would take seconds and gigabytes; a header check takes milliseconds and nothing.
-      expect(ms).toBeLessThan(1500);
+      expect(ms).toBeLessThan(5000);
       expect(process.memoryUsage.rss() - rssBefore).toBeLessThan(200 * 1024 * 1024);
       expect(calls).toEqual(before);
     } finally {

@@ -46,7 +46,7 @@ describe('WorkQueue', () => {
     let firstFinished = false;
     const first = q.run(
       async () => {
-        await sleep(120);
+        await sleep(1000);
         firstFinished = true;
       },
       { timeoutMs: 40 },
@@ -57,10 +57,11 @@ describe('WorkQueue', () => {
       },
       { timeoutMs: 40 },
     );
-    const t0 = performance.now();
     await expect(first).rejects.toMatchObject({ status: 504 });
     await expect(second).rejects.toMatchObject({ status: 504 });
-    expect(performance.now() - t0).toBeLessThan(100);
+    // Both answers came at their 40 ms deadline, long before the running job's 1 s of work ended
+    // (asserted on the job's own state, not on a clock a loaded CI machine could stretch).
+    expect(firstFinished).toBe(false);
     expect(q.depth).toBe(0);
     // The running job keeps its slot until it really ends.
     expect(q.active).toBe(1);
