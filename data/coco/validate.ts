@@ -46,12 +46,7 @@ export function requireId(rec: Record<string, unknown>, field: string, ref: Reco
   return v;
 }
 
-/**
- * A bbox [x, y, w, h] of finite numbers with non-negative width and height. Zero sizes pass, as in
- * pycocotools (maskApi's IoU gives such a box 0 against everything), so a results file with a box
- * clipped flat at the border evaluates instead of being refused; a negative size is always a
- * mistake, usually corners written where a size belongs.
- */
+/** A bbox [x, y, w, h] of finite numbers with positive width and height. */
 export function requireBox(rec: Record<string, unknown>, ref: RecordRef): CocoBox {
   const b = rec.bbox;
   if (b === undefined) ref.fail('missing field "bbox"');
@@ -61,9 +56,9 @@ export function requireBox(rec: Record<string, unknown>, ref: RecordRef): CocoBo
     if (typeof b[i] !== 'number' || !Number.isFinite(b[i]))
       ref.fail(`"bbox" must hold 4 finite numbers, found ${JSON.stringify(b)}`);
   }
-  if (b[2] < 0 || b[3] < 0)
+  if (b[2] <= 0 || b[3] <= 0)
     ref.fail(
-      `bbox ${JSON.stringify(b)} has ${b[2] < 0 ? `width ${b[2]}` : `height ${b[3]}`}; width and height must be >= 0`,
+      `bbox ${JSON.stringify(b)} has ${b[2] <= 0 ? `width ${b[2]}` : `height ${b[3]}`}; width and height must be > 0`,
       'COCO boxes are [x, y, width, height], not [x1, y1, x2, y2]',
     );
   return b as CocoBox;

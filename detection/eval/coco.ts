@@ -143,8 +143,8 @@ function checkedArrays(a: CocoResultArrays, gt: CocoDataset, source: string): Co
       ? `image_id ${a.imageId[i]} is not an image of the ground truth`
       : !gt.cats.has(a.categoryId[i])
         ? `category_id ${a.categoryId[i]} is not a category of the ground truth`
-        : !(a.bbox[i * 4 + 2] >= 0 && a.bbox[i * 4 + 3] >= 0)
-          ? 'bbox width and height must be >= 0'
+        : !(a.bbox[i * 4 + 2] > 0 && a.bbox[i * 4 + 3] > 0)
+          ? 'bbox width and height must be > 0'
           : !Number.isFinite(a.score[i])
             ? `score is ${a.score[i]}`
             : '';
