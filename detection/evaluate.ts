@@ -104,6 +104,10 @@ export function cocoResults(
   );
 }
 
+function isFlatBox(bbox: unknown): boolean {
+  return Array.isArray(bbox) && bbox.length === 4 && (bbox[2] === 0 || bbox[3] === 0);
+}
+
 /**
  * COCO ground truth for the evaluated images: the original instances file when the dataset is a
  * COCO json (its `area` fields are what pycocotools uses), else built from the annotations
@@ -115,9 +119,15 @@ export function cocoGroundTruth(
   annotationsFile?: string,
 ): unknown {
   if (annotationsFile) {
-    const doc = JSON.parse(readFileSync(annotationsFile, 'utf8')) as { images: { id: number }[] };
+    const doc = JSON.parse(readFileSync(annotationsFile, 'utf8')) as {
+      images: { id: number }[];
+      annotations?: { image_id?: unknown; bbox?: unknown }[];
+    };
     const keep = new Set(results.map((r) => r.sample.imageId));
-    return { ...doc, images: doc.images.filter((im) => keep.has(im.id)) };
+    // The dataset loader already skipped (and reported) images it could not read and zero-size
+    // boxes; the evaluator would refuse both, so the ground truth leaves out the same records.
+    const annotations = doc.annotations?.filter((a) => keep.has(Number(a?.image_id)) && !isFlatBox(a?.bbox));
+    return { ...doc, images: doc.images.filter((im) => keep.has(im.id)), annotations };
   }
   return cocoInstances(
     results.map(({ sample }) => ({
