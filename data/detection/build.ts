@@ -39,6 +39,7 @@ export class ArrayDetectionDataset implements DetectionDataset {
     readonly skipped: SkippedCounts = { images: 0, objects: 0 },
     readonly problems: readonly DataProblem[] = [],
     readonly categoryIds?: readonly number[],
+    readonly notes: readonly string[] = [],
   ) {}
 
   get length(): number {
@@ -89,6 +90,7 @@ export async function buildDataset(
   opts: OpenOptions = {},
   earlier: DataProblem[] = [],
   categoryIds?: readonly number[],
+  notes: readonly string[] = [],
 ): Promise<ArrayDetectionDataset> {
   const problems: DataProblem[] = [...earlier];
   const tolerance = opts.boxTolerance ?? 1;
@@ -190,5 +192,5 @@ export async function buildDataset(
     images: badImage.size + earlier.filter((p) => p.skips === 'image').length,
     objects: skippedObjects + earlier.filter((p) => p.skips === 'object').length,
   };
-  return new ArrayDetectionDataset(name, classes, samples, skipped, problems, categoryIds);
+  return new ArrayDetectionDataset(name, classes, samples, skipped, problems, categoryIds, notes);
 }

@@ -92,5 +92,6 @@ export function concatDatasets(parts: DetectionDataset[]): DetectionDataset {
     },
     parts.flatMap((p) => p.problems),
     first.categoryIds,
+    parts.flatMap((p) => p.notes ?? []),
   );
 }

@@ -49,6 +49,8 @@ export interface DetectionDataset {
   readonly skipped: SkippedCounts;
   /** Problems found while opening (with skipBad these were skipped; without it opening threw). */
   readonly problems: readonly DataProblem[];
+  /** Things a person should know about how the set was read (e.g. where its class list came from). */
+  readonly notes?: readonly string[];
 }
 
 export type ProblemKind =

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { ResdetError } from '../../core/errors.js';
 import { type ArrayDetectionDataset, buildDataset, type RawImage, type RawObject } from './build.js';
-import { readClassesFile, VOC_CLASSES } from './classes.js';
+import { CLASSES_FILE, readClassesFile, VOC_CLASSES } from './classes.js';
 import type { DataProblem, OpenOptions } from './types.js';
 
 /**
@@ -14,7 +14,7 @@ import type { DataProblem, OpenOptions } from './types.js';
  */
 
 export interface VocOpenOptions extends OpenOptions {
-  /** Class names in label order; default ROOT/classes.txt if present, else the 20 VOC classes. */
+  /** Class names in label order; default: see resolveVocClasses. */
   classes?: readonly string[];
 }
 
@@ -145,7 +145,7 @@ export async function openVoc(
   opts: VocOpenOptions = {},
 ): Promise<ArrayDetectionDataset> {
   const ids = readVocSplit(root, split);
-  const classes = opts.classes ?? readClassesFile(root) ?? VOC_CLASSES;
+  const { classes, note } = resolveVocClasses(root, opts.classes);
   const labels = new Map(classes.map((c, i) => [c, i + 1]));
   const labelOf = (name: string) => labels.get(name);
   const images: RawImage[] = [];
@@ -163,5 +163,48 @@ export async function openVoc(
   // Stems that are not numbers get numbers after the largest numeric one, in split order.
   let next = Math.max(0, ...images.map((im) => im.imageId)) + 1;
   for (const im of images) if (im.imageId === 0 && vocImageId(im.id) === undefined) im.imageId = next++;
-  return buildDataset(`voc:${root}:${split}`, classes, images, opts, problems);
+  return buildDataset(`voc:${root}:${split}`, classes, images, opts, problems, undefined, note ? [note] : []);
+}
+
+/** Every object class named in ROOT/Annotations, whatever the split, so all splits agree. */
+export function vocAnnotationClassNames(root: string): Set<string> {
+  const dir = join(root, 'Annotations');
+  const names = new Set<string>();
+  for (const file of readdirSync(dir)) {
+    if (!file.endsWith('.xml')) continue;
+    let doc: VocXml;
+    try {
+      doc = parser.parse(readFileSync(join(dir, file), 'utf8')) as VocXml;
+    } catch {
+      continue; // reported as bad data when a split that holds it is opened
+    }
+    for (const o of doc.annotation?.object ?? []) {
+      const name = String(o?.name ?? '').trim();
+      if (name) names.add(name);
+    }
+  }
+  return names;
+}
+
+/**
+ * The class list in label order: the caller's, else ROOT/classes.txt, else the 20 VOC classes
+ * when the annotations use no others, else every name the annotations use, sorted (with a note
+ * saying so: a VOC-layout set of other classes works without resdet's classes.txt, and
+ * training and evaluation read the same list from the same folder).
+ */
+export function resolveVocClasses(
+  root: string,
+  given?: readonly string[],
+): { classes: readonly string[]; note?: string } {
+  if (given) return { classes: given };
+  const fromFile = readClassesFile(root);
+  if (fromFile) return { classes: fromFile };
+  const names = vocAnnotationClassNames(root);
+  const voc = new Set(VOC_CLASSES);
+  if ([...names].every((n) => voc.has(n))) return { classes: VOC_CLASSES };
+  const classes = [...names].sort();
+  return {
+    classes,
+    note: `${root}: no ${CLASSES_FILE} and the annotations name classes beyond the 20 VOC ones; using the ${classes.length} they name, sorted: ${classes.join(', ')} (write ${join(root, CLASSES_FILE)}, one name a line, to choose the order)`,
+  };
 }

@@ -170,12 +170,23 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     );
   }
   const dataset = await openDataset(opts.data, { skipBad: true });
+  for (const note of dataset.notes ?? []) log(note);
+  const firstProblem = dataset.problems[0];
+  const example = firstProblem ? `${firstProblem.file}: ${firstProblem.record}: ${firstProblem.message}` : '';
   if (dataset.skipped.images + dataset.skipped.objects > 0) {
     log(
-      `${dataset.name}: skipped ${dataset.skipped.images} images and ${dataset.skipped.objects} objects with bad data`,
+      `${dataset.name}: skipped ${dataset.skipped.images} images and ${dataset.skipped.objects} objects with bad data (first: ${example})`,
     );
   }
   if (dataset.length === 0) throw new ResdetError(`${dataset.name}: no images to train on`);
+  let objects = 0;
+  for (let i = 0; i < dataset.length; i++) objects += dataset.get(i).labels.length;
+  if (objects === 0) {
+    throw new ResdetError(
+      `${dataset.name}: no objects to train on${dataset.skipped.objects > 0 ? ` (all ${dataset.skipped.objects} were skipped as bad data; first: ${example})` : ''}`,
+      'check the annotations and, for a VOC layout, the class names (ROOT/classes.txt)',
+    );
+  }
 
   let model: FasterRCNN;
   let preprocessing: Preprocessing;

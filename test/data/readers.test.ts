@@ -62,6 +62,55 @@ describe('VOC reader', () => {
   });
 });
 
+describe('VOC class list', () => {
+  it('a VOC-layout set of other classes without classes.txt uses every name its annotations use, sorted', async () => {
+    const root = tempDir();
+    await writeTinyVoc(
+      root,
+      [
+        { id: '000001', objects: [{ name: 'zebra', xmin: 2, ymin: 2, xmax: 20, ymax: 20 }] },
+        { id: '000002', objects: [{ name: 'apple', xmin: 5, ymin: 5, xmax: 30, ymax: 30 }] },
+      ],
+      'train',
+    );
+    // A class only the test split names still belongs to the training set's list.
+    await writeTinyVoc(
+      root,
+      [{ id: '000003', objects: [{ name: 'mango', xmin: 3, ymin: 3, xmax: 9, ymax: 9 }] }],
+      'test',
+    );
+    const train = await openVoc(root, 'train');
+    const test = await openVoc(root, 'test');
+    expect(train.classes).toEqual(['apple', 'mango', 'zebra']);
+    expect(test.classes).toEqual(train.classes);
+    expect(train.skipped.objects).toBe(0);
+    expect(Array.from(train.get(0).labels)).toEqual([3]);
+    expect(train.notes?.[0]).toMatch(/no classes\.txt .* sorted: apple, mango, zebra/);
+  });
+
+  it('keeps the 20 VOC classes in devkit order when the annotations use only those, with no note', async () => {
+    const root = tempDir();
+    await writeTinyVoc(root, [
+      { id: '000001', objects: [{ name: 'sheep', xmin: 2, ymin: 2, xmax: 20, ymax: 20 }] },
+    ]);
+    const ds = await openVoc(root, 'trainval');
+    expect(ds.classes).toHaveLength(20);
+    expect(ds.classes[0]).toBe('aeroplane');
+    expect(ds.notes).toEqual([]);
+  });
+
+  it('classes.txt wins, and names outside it are skipped as unknown', async () => {
+    const root = tempDir();
+    await writeTinyVoc(root, [
+      { id: '000001', objects: [{ name: 'zebra', xmin: 2, ymin: 2, xmax: 20, ymax: 20 }] },
+    ]);
+    writeFileSync(join(root, 'classes.txt'), 'horse\ncow\n');
+    const ds = await openVoc(root, 'trainval', { skipBad: true });
+    expect(ds.classes).toEqual(['horse', 'cow']);
+    expect(ds.problems[0]).toMatchObject({ kind: 'unknown-class' });
+  });
+});
+
 describe('VOC reader on the devkit-style fixture', () => {
   it('counts what the reference tool counted (images, objects, difficult per class)', async () => {
     const root = join(repoRoot, 'test', 'fixtures', 'eval', 'voc_public');

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +89,20 @@ describe('trainDetector', () => {
 
   it('refuses to overwrite a run without --resume or --force', async () => {
     await expect(trainDetector(options(join(tmp, 'straight')))).rejects.toThrow(/already holds a checkpoint/);
+  });
+
+  it('refuses a set whose objects were all skipped, naming the first problem', async () => {
+    const root = join(tmp, 'renamed');
+    await writeSynthSet({ kind: 'shapes', out: root, train: 2, test: 1, size: 64, seed: 4 });
+    writeFileSync(join(root, 'classes.txt'), 'cat\ndog\n');
+    const logged: string[] = [];
+    await expect(
+      trainDetector(
+        options(join(tmp, 'renamed-run'), { data: `voc:${root}:train`, log: (l) => logged.push(l) }),
+      ),
+    ).rejects.toThrow(/no objects to train on \(all \d+ were skipped as bad data; first: .*unknown class/);
+    expect(logged.join('\n')).toMatch(/skipped 0 images and \d+ objects with bad data \(first: /);
+    expect(existsSync(join(tmp, 'renamed-run', 'weights.safetensors'))).toBe(false);
   });
 
   it('stops on a non-finite loss and keeps the last good checkpoint', async () => {

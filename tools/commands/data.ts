@@ -71,6 +71,7 @@ function registerConvert(data: Command): void {
     .action(async (opts: ConvertOpts) => {
       const target = parseTarget(opts.to, opts.from);
       const ds = await openDataset(opts.from, { skipBad: opts.skipBad, checkImages: opts.check });
+      for (const note of ds.notes ?? []) console.error(`resdet: ${note}`);
       const summary =
         target.kind === 'coco'
           ? convertToCoco(ds, target.path)

@@ -60,6 +60,7 @@ export function register(program: Command): void {
       const detector = await loadDetector(flags.model);
       try {
         const dataset = await openDataset(spec, { skipBad: true });
+        for (const note of dataset.notes ?? []) console.error(`resdet: ${note}`);
         if (dataset.classes.join('\n') !== detector.classes.join('\n')) {
           throw new UsageError(
             `${dataset.name}'s classes (${dataset.classes.join(', ')}) are not the model's (${detector.classes.join(', ')})`,
