@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { type DetectorPreset, trainDetector } from '../../detection/train/train-detector.js';
+import { type TrainDetectorOptions, trainDetector } from '../../detection/train/train-detector.js';
 import {
   parseFloatOption,
   parseIntOption,
@@ -10,40 +10,20 @@ import {
   WASM_THREADS_HELP,
 } from '../common.js';
 
-interface TrainDetectorFlags {
+/** The options as commander parses them: the library's own names, plus the flags it spells differently. */
+type TrainDetectorFlags = Omit<
+  TrainDetectorOptions,
+  'warmupIters' | 'rpn' | 'roiHeads' | 'silent' | 'info' | 'log'
+> & {
   threads?: number;
-  data: string;
-  backbone: string;
-  out: string;
-  iterations: number;
-  maxMinutes?: number;
-  fitToTime?: boolean;
-  resume?: boolean;
-  force?: boolean;
-  evalEvery?: number;
-  evalData?: string;
-  evalImages?: number;
-  minSize?: number;
-  maxSize?: number;
-  anchorSizes?: number[];
-  aspectRatios?: number[];
-  baseWidth?: number;
-  preset: DetectorPreset;
-  imagesPerBatch: number;
-  lr?: number;
   warmup?: number;
-  steps?: number[];
-  checkpointEvery: number;
-  freezeAt?: number;
   roiBatch?: number;
   roiPositiveFraction?: number;
   pooler?: 'pool' | 'align';
   poolSize?: number;
   nmsThreshold?: number;
-  seed: number;
-  flip: boolean;
   json?: boolean;
-}
+};
 
 export function register(program: Command): void {
   program
@@ -158,44 +138,27 @@ export function register(program: Command): void {
     .option('--json', 'print a JSON summary at the end')
     .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1))
     .action(async (flags: TrainDetectorFlags, cmd: Command) => {
-      applyWasmThreads(flags.threads);
+      const {
+        threads,
+        warmup,
+        roiBatch,
+        roiPositiveFraction,
+        pooler,
+        poolSize,
+        nmsThreshold,
+        json,
+        ...options
+      } = flags;
+      applyWasmThreads(threads);
       const backend = await useBackend(cmd);
       const roiHeads = {
-        ...(flags.roiBatch !== undefined && { batchSizePerImage: flags.roiBatch }),
-        ...(flags.roiPositiveFraction !== undefined && { positiveFraction: flags.roiPositiveFraction }),
-        ...(flags.pooler !== undefined && { pooler: flags.pooler }),
-        ...(flags.poolSize !== undefined && { poolSize: flags.poolSize }),
-        ...(flags.nmsThreshold !== undefined && { nmsThreshold: flags.nmsThreshold }),
+        ...(roiBatch !== undefined && { batchSizePerImage: roiBatch }),
+        ...(roiPositiveFraction !== undefined && { positiveFraction: roiPositiveFraction }),
+        ...(pooler !== undefined && { pooler }),
+        ...(poolSize !== undefined && { poolSize }),
+        ...(nmsThreshold !== undefined && { nmsThreshold }),
       };
-      const result = await trainDetector({
-        data: flags.data,
-        out: flags.out,
-        backbone: flags.backbone,
-        baseWidth: flags.baseWidth,
-        preset: flags.preset,
-        iterations: flags.iterations,
-        maxMinutes: flags.maxMinutes,
-        fitToTime: flags.fitToTime,
-        resume: flags.resume,
-        force: flags.force,
-        evalEvery: flags.evalEvery,
-        evalData: flags.evalData,
-        evalImages: flags.evalImages,
-        minSize: flags.minSize,
-        maxSize: flags.maxSize,
-        anchorSizes: flags.anchorSizes,
-        aspectRatios: flags.aspectRatios,
-        imagesPerBatch: flags.imagesPerBatch,
-        lr: flags.lr,
-        warmupIters: flags.warmup,
-        steps: flags.steps,
-        checkpointEvery: flags.checkpointEvery,
-        freezeAt: flags.freezeAt,
-        roiHeads,
-        seed: flags.seed,
-        flip: flags.flip,
-        info: { backend },
-      });
+      const result = await trainDetector({ ...options, warmupIters: warmup, roiHeads, info: { backend } });
       const summary = {
         out: result.checkpoint,
         dataset: result.dataset,
@@ -208,7 +171,7 @@ export function register(program: Command): void {
         lastLoss: result.lastLoss,
         lastEval: result.lastEval,
       };
-      if (flags.json) printJson(summary);
+      if (json) printJson(summary);
       else {
         const evalText = result.lastEval
           ? `, ${Object.entries(result.lastEval)
