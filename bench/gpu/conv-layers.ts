@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import type { ConvParams } from '../../core/webgpu/conv-params.js';
+import type { ConvParams } from '../../core/conv-params.js';
 import { webgpuKernelStats } from '../../core/webgpu/register.js';
 import { parseBackend, parseKernels, positiveInt, printLine, seededValues, setupBackend } from './common.js';
 import { resnet50Convs } from './resnet50-convs.js';

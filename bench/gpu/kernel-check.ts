@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import type { ConvParams } from '../../core/webgpu/conv-params.js';
+import type { ConvParams } from '../../core/conv-params.js';
 import { countUncapturedErrors } from '../../core/webgpu/null-backend.js';
 import { maxNormalizedError, referenceFilterGrad, referenceInputGrad } from '../../core/webgpu/reference.js';
 import {

@@ -1,4 +1,4 @@
-import { type ConvParams, convParams } from '../../core/webgpu/conv-params.js';
+import { type ConvParams, convParams } from '../../core/conv-params.js';
 
 /**
  * Every distinct convolution of torchvision's ResNet-50 (v1.5: stride on the 3x3), at `input`

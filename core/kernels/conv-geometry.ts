@@ -1,21 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { type ConvParams, convParamsFromInfo } from '../conv-params.js';
 
 /** The sizes a 2-D convolution's gradient kernels need (NHWC, HWIO filters, no dilation). */
-export interface ConvGeometry {
-  batch: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  padTop: number;
-  padLeft: number;
-}
+export type ConvGeometry = ConvParams;
 
 type PadAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
@@ -30,27 +17,15 @@ export function convGeometry(
   if (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
     throw new Error(`resdet wasm conv gradients support NHWC only, got dataFormat ${dataFormat}`);
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    inShape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
+  // Dilation 1: the gradient kernels index without it (resdet's nets never dilate).
+  return convParamsFromInfo(
+    tf.backend_util.computeConv2DInfo(
+      inShape as [number, number, number, number],
+      filterShape as [number, number, number, number],
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+    ),
   );
-  return {
-    batch: info.batchSize,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    inChannels: info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    outChannels: info.outChannels,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-  };
 }

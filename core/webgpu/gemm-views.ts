@@ -1,4 +1,4 @@
-import { type ConvParams, isPointwise } from './conv-params.js';
+import { type ConvParams, isPointwise } from '../conv-params.js';
 import { add, and, div, type Expr, ge, type Let, lit, lt, mod, mul, sub, v } from './expr.js';
 
 /**

@@ -1,4 +1,4 @@
-import { convKey, type ConvParams } from './conv-params.js';
+import { convKey, type ConvParams } from '../conv-params.js';
 import type { GemmView } from './gemm-views.js';
 import type { Schedule } from './schedule.js';
 import { gemmKernelSource, REDUCE_WORKGROUP, splitKReduceSource } from './wgsl.js';

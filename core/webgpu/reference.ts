@@ -1,4 +1,4 @@
-import type { ConvParams } from './conv-params.js';
+import type { ConvParams } from '../conv-params.js';
 
 /**
  * Convolution gradients by direct nested loops over the definition

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type ConvParams, convParamsFromInfo } from './conv-params.js';
+import { type ConvParams, convParamsFromInfo } from '../conv-params.js';
 import { filterGradView, type GemmView, inputGradPhaseViews, inputGradView } from './gemm-views.js';
 import { gemmProgram, splitKReduceProgram, type WebGPUProgramLike } from './programs.js';
 import { makeSchedule, type TileConfig } from './schedule.js';

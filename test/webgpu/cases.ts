@@ -1,4 +1,4 @@
-import { type ConvParams, convParams } from '../../core/webgpu/conv-params.js';
+import { type ConvParams, convParams } from '../../core/conv-params.js';
 
 /**
  * Every convolution shape the ResNets use, shrunk: 7x7/2 pad 3 (stem), 3x3 stride 1 and 2 pad 1,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { convParams } from '../../core/webgpu/conv-params.js';
+import { convParams } from '../../core/conv-params.js';
 import type { ShaderSource } from '../../core/webgpu/dawn.js';
 import { filterGradView, inputGradPhaseViews, inputGradView } from '../../core/webgpu/gemm-views.js';
 import { DEFAULT_TILES, makeSchedule } from '../../core/webgpu/schedule.js';
