@@ -1,3 +1,5 @@
+import type * as tf from '@tensorflow/tfjs';
+
 /**
  * The geometry of one 2-D convolution (NHWC input, HWIO filter), as its gradient kernels see it.
  * Bottom and right padding are implied by the output size; only the top-left offsets enter the
@@ -22,22 +24,22 @@ export interface ConvParams {
 }
 
 /** The fields of tfjs's backend_util.Conv2DInfo that ConvParams needs. */
-export interface Conv2DInfoLike {
-  batchSize: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  dilationHeight: number;
-  dilationWidth: number;
-  padInfo: { top: number; left: number };
-}
+export type Conv2DInfoLike = Pick<
+  tf.backend_util.Conv2DInfo,
+  | 'batchSize'
+  | 'inHeight'
+  | 'inWidth'
+  | 'inChannels'
+  | 'outHeight'
+  | 'outWidth'
+  | 'outChannels'
+  | 'filterHeight'
+  | 'filterWidth'
+  | 'strideHeight'
+  | 'strideWidth'
+  | 'dilationHeight'
+  | 'dilationWidth'
+> & { padInfo: { top: number; left: number } };
 
 export function convParamsFromInfo(info: Conv2DInfoLike): ConvParams {
   return checkConvParams({
