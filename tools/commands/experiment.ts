@@ -1,26 +1,11 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { degradationExperiment } from '../../backbone/pretrain/degradation.js';
-import type { ScheduleKind } from '../../backbone/pretrain/recipes.js';
+import { type DegradationOptions, degradationExperiment } from '../../backbone/pretrain/degradation.js';
 import { UsageError } from '../../core/errors.js';
 import { parseFloatOption, parseIntOption, parseListOption, printJson, useBackend } from '../common.js';
 
-interface DegradationFlags {
-  data: string;
-  depths: number[];
-  out?: string;
-  maxMinutes?: number;
-  iterations?: number;
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  schedule?: ScheduleKind;
-  subset?: number;
-  testSubset?: number;
-  width?: number;
-  seed?: number;
-  json?: boolean;
-}
+/** The options as commander parses them: DegradationOptions' names, --out optional. */
+type DegradationFlags = Omit<DegradationOptions, 'out' | 'silent' | 'log'> & { out?: string; json?: boolean };
 
 export function register(program: Command): void {
   const experiment = program.command('experiment').description("the paper's experiments as commands");
@@ -62,23 +47,13 @@ export function register(program: Command): void {
         }
       }
       await useBackend(cmd);
+      const { json, out, ...options } = flags;
       const r = await degradationExperiment({
-        data: flags.data,
-        depths: flags.depths,
-        out: flags.out ?? `runs/degradation-${kind}`,
-        maxMinutes: flags.maxMinutes,
-        iterations: flags.iterations,
-        epochs: flags.epochs,
-        batchSize: flags.batchSize,
-        lr: flags.lr,
-        schedule: flags.schedule,
-        subset: flags.subset,
-        testSubset: flags.testSubset,
-        width: flags.width,
-        seed: flags.seed,
-        silent: flags.json,
+        ...options,
+        out: out ?? `runs/degradation-${kind}`,
+        silent: json,
       });
-      if (flags.json) {
+      if (json) {
         printJson(r);
         return;
       }
