@@ -200,6 +200,10 @@ async function loadWasm(): Promise<BackendStatus> {
 }
 
 async function loadCpu(): Promise<BackendStatus> {
+  // The cpu backend greets its first tensor in Node with a banner recommending tfjs-node; resdet's
+  // own backend notice already says what is missing and why, so the banner only adds noise.
+  // (PROD only silences tfjs's console messages in 4.x.)
+  tf.env().set('PROD', true);
   if (!(await tf.setBackend('cpu')))
     return { available: false, reason: 'the cpu backend failed to initialise' };
   return { available: true, reason: 'plain JavaScript kernels (always there, slow)' };
