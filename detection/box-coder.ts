@@ -21,21 +21,24 @@ export function encodeBoxesFlat(
   anchors: Float32Array,
   weights: BoxWeights,
 ): Float32Array {
-  const [wx, wy, ww, wh] = weights;
+  const f = Math.fround;
+  // torchvision holds the weights in a float32 tensor and rounds every step to float32; with
+  // centres near 1e4 and narrow anchors, double intermediates differ by more than 1e-5 relative.
+  const [wx, wy, ww, wh] = weights.map(f);
   const out = new Float32Array(targets.length);
   for (let i = 0; i < targets.length; i += 4) {
-    const pw = Math.fround(anchors[i + 2] - anchors[i]);
-    const ph = Math.fround(anchors[i + 3] - anchors[i + 1]);
-    const pcx = anchors[i] + 0.5 * pw;
-    const pcy = anchors[i + 1] + 0.5 * ph;
-    const gw = Math.fround(targets[i + 2] - targets[i]);
-    const gh = Math.fround(targets[i + 3] - targets[i + 1]);
-    const gcx = targets[i] + 0.5 * gw;
-    const gcy = targets[i + 1] + 0.5 * gh;
-    out[i] = (wx * (gcx - pcx)) / pw;
-    out[i + 1] = (wy * (gcy - pcy)) / ph;
-    out[i + 2] = ww * Math.log(gw / pw);
-    out[i + 3] = wh * Math.log(gh / ph);
+    const pw = f(anchors[i + 2] - anchors[i]);
+    const ph = f(anchors[i + 3] - anchors[i + 1]);
+    const pcx = f(anchors[i] + f(0.5 * pw));
+    const pcy = f(anchors[i + 1] + f(0.5 * ph));
+    const gw = f(targets[i + 2] - targets[i]);
+    const gh = f(targets[i + 3] - targets[i + 1]);
+    const gcx = f(targets[i] + f(0.5 * gw));
+    const gcy = f(targets[i + 1] + f(0.5 * gh));
+    out[i] = f(wx * f(gcx - pcx)) / pw;
+    out[i + 1] = f(wy * f(gcy - pcy)) / ph;
+    out[i + 2] = ww * f(Math.log(f(gw / pw)));
+    out[i + 3] = wh * f(Math.log(f(gh / ph)));
   }
   return out;
 }
@@ -51,25 +54,28 @@ export function decodeBoxesFlat(
   weights: BoxWeights,
   clip = BBOX_XFORM_CLIP,
 ): Float32Array {
-  const [wx, wy, ww, wh] = weights;
+  const f = Math.fround;
+  // Every step in float32, as torchvision; the clip is a float32 scalar there too.
+  const [wx, wy, ww, wh] = weights.map(f);
+  const fclip = f(clip);
   const n = boxes.length / 4;
   const out = new Float32Array(deltas.length);
   if (n === 0) return out;
   const cols = deltas.length / n;
   for (let i = 0; i < n; i++) {
-    const w = Math.fround(boxes[4 * i + 2] - boxes[4 * i]);
-    const h = Math.fround(boxes[4 * i + 3] - boxes[4 * i + 1]);
-    const cx = boxes[4 * i] + 0.5 * w;
-    const cy = boxes[4 * i + 1] + 0.5 * h;
+    const w = f(boxes[4 * i + 2] - boxes[4 * i]);
+    const h = f(boxes[4 * i + 3] - boxes[4 * i + 1]);
+    const cx = f(boxes[4 * i] + f(0.5 * w));
+    const cy = f(boxes[4 * i + 1] + f(0.5 * h));
     for (let k = i * cols; k < (i + 1) * cols; k += 4) {
-      const dx = deltas[k] / wx;
-      const dy = deltas[k + 1] / wy;
-      const dw = Math.min(deltas[k + 2] / ww, clip);
-      const dh = Math.min(deltas[k + 3] / wh, clip);
-      const pcx = Math.fround(dx * w + cx);
-      const pcy = Math.fround(dy * h + cy);
-      const halfW = Math.fround(0.5 * Math.fround(Math.exp(dw) * w));
-      const halfH = Math.fround(0.5 * Math.fround(Math.exp(dh) * h));
+      const dx = f(deltas[k] / wx);
+      const dy = f(deltas[k + 1] / wy);
+      const dw = Math.min(f(deltas[k + 2] / ww), fclip);
+      const dh = Math.min(f(deltas[k + 3] / wh), fclip);
+      const pcx = f(f(dx * w) + cx);
+      const pcy = f(f(dy * h) + cy);
+      const halfW = f(0.5 * f(f(Math.exp(dw)) * w));
+      const halfH = f(0.5 * f(f(Math.exp(dh)) * h));
       out[k] = pcx - halfW;
       out[k + 1] = pcy - halfH;
       out[k + 2] = pcx + halfW;

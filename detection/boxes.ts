@@ -40,12 +40,16 @@ export function toFlatValues(values: ArrayLike<number> | tf.Tensor, name = 'valu
   return Float32Array.from(values);
 }
 
-/** Rows of `columns` numbers as nested arrays (the fixtures' and JSON's form). */
-export function toNested(flat: ArrayLike<number>, columns: number): number[][] {
+/**
+ * Rows of `columns` numbers as nested arrays (the fixtures' and JSON's form). `rowCount` is needed
+ * only when `columns` is 0 (an [N, 0] IoU matrix is N empty rows, as torchvision's tolist()).
+ */
+export function toNested(flat: ArrayLike<number>, columns: number, rowCount?: number): number[][] {
+  const n = rowCount ?? (columns > 0 ? flat.length / columns : 0);
   const rows: number[][] = [];
-  for (let i = 0; i < flat.length; i += columns) {
+  for (let r = 0; r < n; r++) {
     const row: number[] = new Array(columns);
-    for (let j = 0; j < columns; j++) row[j] = flat[i + j];
+    for (let j = 0; j < columns; j++) row[j] = flat[r * columns + j];
     rows.push(row);
   }
   return rows;
@@ -113,7 +117,7 @@ export function boxIou(boxes1: BoxesLike, boxes2: BoxesLike): number[][] | Float
   const m = b.length / 4;
   if (boxes1 instanceof tf.Tensor) return tf.tensor2d(iou, [a.length / 4, m]);
   if (boxes1 instanceof Float32Array) return iou;
-  return toNested(iou, m);
+  return toNested(iou, m, a.length / 4);
 }
 
 /** Clips boxes in place to [0, width] x [0, height]. */

@@ -1,5 +1,6 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { boxAreas, type BoxesLike, toFlatBoxes, toFlatValues } from './boxes.js';
+import { stdSort } from './std-sort.js';
 
 /**
  * Indices 0..n-1 ordered by descending score, equal scores lower index first: torchvision's CPU
@@ -7,7 +8,16 @@ import { boxAreas, type BoxesLike, toFlatBoxes, toFlatValues } from './boxes.js'
  */
 export function argsortDescending(scores: ArrayLike<number>, indices?: number[]): number[] {
   const order = indices ? indices.slice() : Array.from({ length: scores.length }, (_, i) => i);
-  order.sort((a, b) => scores[b] - scores[a] || a - b);
+  order.sort((a, b) => {
+    const sa = scores[a];
+    const sb = scores[b];
+    if (sa > sb) return -1;
+    if (sb > sa) return 1;
+    // torch sorts NaN as the largest value
+    const nanA = Number.isNaN(sa);
+    if (nanA !== Number.isNaN(sb)) return nanA ? -1 : 1;
+    return a - b;
+  });
   return order;
 }
 
@@ -76,7 +86,7 @@ export function batchedNms(
 ): number[] {
   const flat = toFlatBoxes(boxes);
   const s = toFlatValues(scores, 'scores');
-  const cls = toFlatValues(idxs, 'idxs');
+  const cls = toClassIds(idxs);
   const n = s.length;
   if (n * 4 !== flat.length || cls.length !== n)
     throw new Error(`batchedNms: ${flat.length / 4} boxes, ${n} scores and ${cls.length} idxs must match`);
@@ -87,7 +97,8 @@ export function batchedNms(
     const step = Math.fround(maxCoord + 1);
     const shifted = new Float32Array(flat.length);
     for (let i = 0; i < n; i++) {
-      const offset = Math.fround(cls[i] * step);
+      // torchvision converts idxs to the boxes' float32 here (idxs.to(boxes)), on this path only.
+      const offset = Math.fround(Math.fround(cls[i]) * step);
       for (let j = 0; j < 4; j++) shifted[4 * i + j] = flat[4 * i + j] + offset;
     }
     return nmsFlat(shifted, s, iouThreshold);
@@ -95,7 +106,21 @@ export function batchedNms(
   return batchedNmsPerClass(flat, s, cls, iouThreshold);
 }
 
-/** Per-class NMS, then one stable sort by descending score (the large-input path). */
+/**
+ * Class ids as exact numbers: the per-class path groups by torchvision's int64 ids, so ids above
+ * 2^24 that float32 would merge stay apart.
+ */
+function toClassIds(idxs: ArrayLike<number> | tf.Tensor): ArrayLike<number> {
+  if (!(idxs instanceof tf.Tensor)) return idxs;
+  if (idxs.rank !== 1) throw new Error(`idxs: expected a 1-D tensor, got rank ${idxs.rank}`);
+  return idxs.dataSync();
+}
+
+/**
+ * torchvision's large-input path: NMS per class, then the kept indices, in ascending order, are
+ * sorted by `scores[keep].sort(descending=True)`, an unstable std::sort on CPU. Tied scores come out
+ * in that sort's own deterministic order (not by index), which stdSort reproduces.
+ */
 export function batchedNmsPerClass(
   boxes: Float32Array,
   scores: ArrayLike<number>,
@@ -108,8 +133,14 @@ export function batchedNmsPerClass(
     if (list) list.push(i);
     else groups.set(idxs[i], [i]);
   }
+  const keepMask = new Uint8Array(scores.length);
+  for (const members of groups.values())
+    for (const i of nmsFlat(boxes, scores, iouThreshold, members)) keepMask[i] = 1;
   const kept: number[] = [];
-  for (const members of groups.values()) kept.push(...nmsFlat(boxes, scores, iouThreshold, members));
-  kept.sort((a, b) => scores[b] - scores[a] || a - b);
-  return kept;
+  for (let i = 0; i < keepMask.length; i++) if (keepMask[i]) kept.push(i);
+  // torch's KeyValueCompDesc: NaN first, then larger values first.
+  return stdSort(
+    kept,
+    (a, b) => (Number.isNaN(scores[a]) && !Number.isNaN(scores[b])) || scores[a] > scores[b],
+  );
 }
