@@ -188,9 +188,10 @@ export function vocAnnotationClassNames(root: string): Set<string> {
 
 /**
  * The class list in label order: the caller's, else ROOT/classes.txt, else the 20 VOC classes
- * when the annotations use no others, else every name the annotations use, sorted (with a note
- * saying so: a VOC-layout set of other classes works without resdet's classes.txt, and
- * training and evaluation read the same list from the same folder).
+ * when at least half the names the annotations use are VOC's (so a misspelt name in a VOC set is
+ * still reported as unknown), else every name the annotations use, sorted, with a note saying so:
+ * a VOC-layout set of other classes works without resdet's classes.txt, and training and
+ * evaluation read the same list from the same folder.
  */
 export function resolveVocClasses(
   root: string,
@@ -201,10 +202,11 @@ export function resolveVocClasses(
   if (fromFile) return { classes: fromFile };
   const names = vocAnnotationClassNames(root);
   const voc = new Set(VOC_CLASSES);
-  if ([...names].every((n) => voc.has(n))) return { classes: VOC_CLASSES };
+  const vocNames = [...names].filter((n) => voc.has(n)).length;
+  if (2 * vocNames >= names.size) return { classes: VOC_CLASSES };
   const classes = [...names].sort();
   return {
     classes,
-    note: `${root}: no ${CLASSES_FILE} and the annotations name classes beyond the 20 VOC ones; using the ${classes.length} they name, sorted: ${classes.join(', ')} (write ${join(root, CLASSES_FILE)}, one name a line, to choose the order)`,
+    note: `${root}: no ${CLASSES_FILE} and most names in the annotations are not VOC classes; using the ${classes.length} they name, sorted: ${classes.join(', ')} (write ${join(root, CLASSES_FILE)}, one name a line, to choose the order)`,
   };
 }
