@@ -5,6 +5,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // TF.js backends keep global state per process, so each test file gets its own process.
     pool: 'forks',
+    // Training commands default to every core for XNNPACK; test processes run side by side on the
+    // same cores, so they keep one thread each unless a test asks for more (wasm-threads.test.ts).
+    env: { RESDET_WASM_THREADS: '1' },
     testTimeout: 120_000,
     hookTimeout: 120_000,
     reporters: ['default'],

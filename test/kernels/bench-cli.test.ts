@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
@@ -38,6 +39,30 @@ describe('resdet bench', () => {
     expect(Math.abs((out.img_per_s as number) - 2000 / (out.ms_per_iter as number))).toBeLessThan(
       0.1 * (out.img_per_s as number),
     );
+  });
+
+  it('uses every core (at most 8) unless --threads or RESDET_WASM_THREADS says otherwise', async () => {
+    const args = [
+      'bench',
+      'forward',
+      '--arch',
+      'resnet20',
+      '--input',
+      '8',
+      '--iterations',
+      '1',
+      '--warmup',
+      '0',
+    ];
+    const byDefault = await runCli([...args, '--json', '--backend', 'wasm'], {
+      env: { RESDET_WASM_THREADS: '' },
+    });
+    expect(byDefault.code, byDefault.stderr).toBe(0);
+    expect(JSON.parse(byDefault.stdout).threads).toBe(Math.min(8, availableParallelism()));
+    const one = await runCli([...args, '--threads', '1', '--json', '--backend', 'wasm'], {
+      env: { RESDET_WASM_THREADS: '' },
+    });
+    expect(JSON.parse(one.stdout).threads).toBe(1);
   });
 
   it('forward uses the architecture native input size by default and --profile lists kernels', async () => {

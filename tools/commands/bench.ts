@@ -8,7 +8,7 @@ import {
 } from '../../bench/train-step.js';
 import { archSpec } from '../../backbone/index.js';
 import { UsageError } from '../../core/errors.js';
-import { parseIntOption, printJson, useBackend } from '../common.js';
+import { applyWasmThreads, parseIntOption, printJson, useBackend } from '../common.js';
 
 interface BenchFlags {
   arch: string;
@@ -24,7 +24,7 @@ interface BenchFlags {
 
 /** --threads sets RESDET_WASM_THREADS, read when the wasm backend is first initialised. */
 async function backendFor(flags: BenchFlags, cmd: Command): Promise<void> {
-  if (flags.threads !== undefined) process.env.RESDET_WASM_THREADS = String(flags.threads);
+  applyWasmThreads(flags.threads, 'long');
   await useBackend(cmd);
 }
 
@@ -79,7 +79,7 @@ function addCommon(cmd: Command, defaultBatch: string): Command {
     .option('--warmup <n>', 'untimed iterations first', parseIntOption('--warmup', 0), 1)
     .option(
       '--threads <n>',
-      'wasm: XNNPACK threads (1-8; sets RESDET_WASM_THREADS)',
+      'wasm: XNNPACK threads (default: every core, 1-8; sets RESDET_WASM_THREADS)',
       parseIntOption('--threads', 1),
     )
     .option('--json', 'print {"arch","input","batch","backend","img_per_s","ms_per_iter",...}');

@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
 import { runDemo } from '../../detection/demo.js';
-import { parseFloatOption, parseIntOption, printJson, useBackend } from '../common.js';
+import {
+  applyWasmThreads,
+  parseFloatOption,
+  parseIntOption,
+  printJson,
+  useBackend,
+  WASM_THREADS_HELP,
+} from '../common.js';
 
 interface DemoFlags {
   out: string;
@@ -9,6 +16,7 @@ interface DemoFlags {
   test: number;
   size: number;
   seed: number;
+  threads?: number;
   json?: boolean;
 }
 
@@ -27,8 +35,10 @@ export function register(program: Command): void {
     .option('--test <n>', 'synthetic test images', parseIntOption('--test', 1), 60)
     .option('--size <px>', 'image side (also the detector input size)', parseIntOption('--size', 64), 192)
     .option('--seed <n>', 'seed for the data and the run', parseIntOption('--seed', 0), 0)
+    .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1))
     .option('--json', 'print the summary as JSON')
     .action(async (flags: DemoFlags, cmd: Command) => {
+      applyWasmThreads(flags.threads, 'long');
       const backend = await useBackend(cmd);
       const s = await runDemo({
         out: flags.out,

@@ -2,10 +2,22 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { type DegradationOptions, degradationExperiment } from '../../backbone/pretrain/degradation.js';
 import { UsageError } from '../../core/errors.js';
-import { parseFloatOption, parseIntOption, parseListOption, printJson, useBackend } from '../common.js';
+import {
+  applyWasmThreads,
+  parseFloatOption,
+  parseIntOption,
+  parseListOption,
+  printJson,
+  useBackend,
+  WASM_THREADS_HELP,
+} from '../common.js';
 
 /** The options as commander parses them: DegradationOptions' names, --out optional. */
-type DegradationFlags = Omit<DegradationOptions, 'out' | 'silent' | 'log'> & { out?: string; json?: boolean };
+type DegradationFlags = Omit<DegradationOptions, 'out' | 'silent' | 'log'> & {
+  out?: string;
+  threads?: number;
+  json?: boolean;
+};
 
 export function register(program: Command): void {
   const experiment = program.command('experiment').description("the paper's experiments as commands");
@@ -33,6 +45,7 @@ export function register(program: Command): void {
     .option('--test-subset <n>', 'evaluate on N test images', parseIntOption('--test-subset', 1))
     .option('--width <w>', 'first-stage width (16 as the paper)', parseIntOption('--width', 1))
     .option('--seed <s>', 'seed', parseIntOption('--seed', 0))
+    .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1))
     .option('--json', 'machine-readable output')
     .action(async (flags: DegradationFlags, cmd: Command) => {
       const kind = flags.data.split(':')[0];
@@ -46,8 +59,9 @@ export function register(program: Command): void {
           throw new UsageError(`--depths: ${d} is not a CIFAR-style depth 6n+2 (8, 14, 20, 32, 44, 56, 110)`);
         }
       }
+      applyWasmThreads(flags.threads, 'long');
       await useBackend(cmd);
-      const { json, out, ...options } = flags;
+      const { json, out, threads: _threads, ...options } = flags;
       const r = await degradationExperiment({
         ...options,
         out: out ?? `runs/degradation-${kind}`,

@@ -114,7 +114,7 @@ export function register(program: Command): void {
       }
       if (flags.maxMinutes !== undefined && flags.maxMinutes <= 0)
         throw new UsageError('--max-minutes must be > 0');
-      applyWasmThreads(flags.threads);
+      applyWasmThreads(flags.threads, 'long');
       const backend = await useBackend(cmd);
       const { warmup, json, threads: _threads, ...options } = flags;
       const result = await pretrain({ ...options, warmupIterations: warmup, silent: json });

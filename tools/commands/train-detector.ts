@@ -149,7 +149,7 @@ export function register(program: Command): void {
         json,
         ...options
       } = flags;
-      applyWasmThreads(threads);
+      applyWasmThreads(threads, 'long');
       const backend = await useBackend(cmd);
       const roiHeads = {
         ...(roiBatch !== undefined && { batchSizePerImage: roiBatch }),
