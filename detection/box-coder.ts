@@ -1,4 +1,5 @@
 import { type BoxesLike, likeInput, toFlatBoxes } from './boxes.js';
+import { expf } from './expf.js';
 
 export type BoxWeights = readonly [number, number, number, number];
 
@@ -74,8 +75,8 @@ export function decodeBoxesFlat(
       const dh = Math.min(f(deltas[k + 3] / wh), fclip);
       const pcx = f(f(dx * w) + cx);
       const pcy = f(f(dy * h) + cy);
-      const halfW = f(0.5 * f(f(Math.exp(dw)) * w));
-      const halfH = f(0.5 * f(f(Math.exp(dh)) * h));
+      const halfW = f(0.5 * f(expf(dw) * w));
+      const halfH = f(0.5 * f(expf(dh) * h));
       out[k] = pcx - halfW;
       out[k + 1] = pcy - halfH;
       out[k + 2] = pcx + halfW;
