@@ -64,6 +64,9 @@ export function gridAnchorsFlat(
   return out;
 }
 
+/** One list per feature map in torchvision (`((128, 256, 512),)`); a flat list means the one map. */
+export type LevelValues = readonly number[] | readonly (readonly number[])[];
+
 export interface AnchorOptions {
   /** Feature map [height, width]. */
   featureMapHw: readonly [number, number] | readonly number[];
@@ -71,8 +74,8 @@ export interface AnchorOptions {
   stride?: number | readonly number[];
   /** Padded image [height, width], used to derive the stride when it is not given. */
   imageHw?: readonly number[];
-  sizes?: readonly number[];
-  aspectRatios?: readonly number[];
+  sizes?: LevelValues;
+  aspectRatios?: LevelValues;
 }
 
 /** The fixtures' snake_case names, accepted as well (a fixture case can be passed as it is). */
@@ -80,8 +83,8 @@ export interface AnchorOptionsSnake {
   feature_map_hw: readonly number[];
   stride?: number | readonly number[];
   image_hw?: readonly number[];
-  sizes?: readonly number[];
-  aspect_ratios?: readonly number[];
+  sizes?: LevelValues;
+  aspect_ratios?: LevelValues;
 }
 
 /**
@@ -108,6 +111,17 @@ function normalizeOptions(o: AnchorOptions | AnchorOptionsSnake): AnchorOptions 
 }
 
 /**
+ * Sizes or ratios as a flat list; torchvision's per-level form `((32, 64),)` is accepted for the
+ * single feature map this generator covers.
+ */
+function oneLevel(values: LevelValues, name: string): readonly number[] {
+  if (!values.some((v) => Array.isArray(v))) return values as readonly number[];
+  if (values.length !== 1 || !Array.isArray(values[0]))
+    throw new Error(`generateAnchors: ${name} has ${values.length} levels; pass the one feature map's list`);
+  return values[0] as readonly number[];
+}
+
+/**
  * torchvision's AnchorGenerator on one feature map. Call with an options object
  * (`{featureMapHw, stride | imageHw, sizes, aspectRatios}`, or the fixtures' snake_case names) or
  * positionally `generateAnchors(featureMapHw, stride, sizes?, aspectRatios?)`.
@@ -116,14 +130,14 @@ export function generateAnchors(options: AnchorOptions | AnchorOptionsSnake): An
 export function generateAnchors(
   featureMapHw: readonly number[],
   stride?: number | readonly number[],
-  sizes?: readonly number[],
-  aspectRatios?: readonly number[],
+  sizes?: LevelValues,
+  aspectRatios?: LevelValues,
 ): Anchors;
 export function generateAnchors(
   first: AnchorOptions | AnchorOptionsSnake | readonly number[],
   stride?: number | readonly number[],
-  sizes?: readonly number[],
-  aspectRatios?: readonly number[],
+  sizes?: LevelValues,
+  aspectRatios?: LevelValues,
 ): Anchors {
   const opts: AnchorOptions = Array.isArray(first)
     ? { featureMapHw: first as readonly number[], stride, sizes, aspectRatios }
@@ -144,8 +158,8 @@ export function generateAnchors(
     sw = 16;
   }
   const cell = cellAnchorsFlat(
-    opts.sizes ?? DEFAULT_ANCHOR_SIZES,
-    opts.aspectRatios ?? DEFAULT_ASPECT_RATIOS,
+    oneLevel(opts.sizes ?? DEFAULT_ANCHOR_SIZES, 'sizes'),
+    oneLevel(opts.aspectRatios ?? DEFAULT_ASPECT_RATIOS, 'aspectRatios'),
   );
   const anchors = toNested(gridAnchorsFlat(cell, fh, fw, sh, sw), 4);
   Object.defineProperty(anchors, 'anchors', { value: anchors, enumerable: false });

@@ -47,6 +47,9 @@ function worstError(
 }
 
 function nchwToNhwc(t: { shape: number[]; data: number[] }): tf.Tensor4D {
+  const [n, c, h, w] = t.shape;
+  // tfjs-backend-wasm's transpose fails on an empty tensor (no RoIs): build that one directly.
+  if (t.data.length === 0) return tf.zeros([n, h, w, c]);
   return tf.tidy(() =>
     tf.transpose(tf.tensor4d(t.data, t.shape as [number, number, number, number]), [0, 2, 3, 1]),
   );
@@ -157,6 +160,10 @@ describe('generateAnchors on fuzzed configurations', () => {
       expect(fromImage.cellAnchors, label).toEqual(c.cell_anchors);
       expect(fromImage.anchors, label).toEqual(c.anchors);
       expect(generateAnchors(c).anchors, `${label} (snake_case case as options)`).toEqual(c.anchors);
+      const perLevel = { ...c, sizes: [c.sizes], aspect_ratios: [c.aspect_ratios] };
+      expect(generateAnchors(perLevel).anchors, `${label} (torchvision's per-level nesting)`).toEqual(
+        c.anchors,
+      );
       expect(
         generateAnchors(c.feature_map_hw, c.stride, c.sizes, c.aspect_ratios).anchors,
         `${label} (positional)`,
