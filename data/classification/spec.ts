@@ -25,7 +25,12 @@ export function parseDataSpec(spec: string): DataSpec {
     );
   }
   if (!root && kind !== 'fashion-mnist')
-    throw new UsageError(`--data: "${spec}" needs a path after "${kind}:"`);
+    throw new UsageError(
+      `--data: "${spec}" needs a path after "${kind}:"`,
+      kind === 'cifar10'
+        ? 'fetch it with `resdet data download cifar10 --to DIR`, then pass cifar10:DIR'
+        : `pass ${kind}:ROOT`,
+    );
   return { kind, root: root || DEFAULT_FASHION_MNIST_DIR };
 }
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { type DegradationOptions, degradationExperiment } from '../../backbone/pretrain/degradation.js';
 import { UsageError } from '../../core/errors.js';
+import { parseDataSpec } from '../../data/classification/spec.js';
 import {
   applyWasmThreads,
   parseFloatOption,
@@ -48,7 +49,7 @@ export function register(program: Command): void {
     .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1))
     .option('--json', 'machine-readable output')
     .action(async (flags: DegradationFlags, cmd: Command) => {
-      const kind = flags.data.split(':')[0];
+      const { kind } = parseDataSpec(flags.data);
       if (kind !== 'fashion-mnist' && kind !== 'cifar10') {
         throw new UsageError(
           `--data: the degradation experiment runs on fashion-mnist or cifar10, not "${kind}"`,
