@@ -12,6 +12,7 @@ import {
   roiAlign,
   roiPool,
 } from '../../detection/index.js';
+import { stdSort } from '../../detection/std-sort.js';
 
 // Differential cases against torchvision 0.14 beyond the shipped fixtures: random edge cases from
 // test/detection/fixtures/generators/ops_fuzz.py (ties on both batched_nms paths, degenerate boxes,
@@ -109,6 +110,19 @@ describe('nms and batchedNms on fuzzed cases', () => {
       if (JSON.stringify(keep) !== JSON.stringify(c.keep)) failures.push(`${c.name} (${c.path})`);
     }
     expect(failures).toEqual([]);
+  });
+
+  it("stdSort orders ties exactly as torch's unstable CPU sort (the per-class path's final sort)", () => {
+    const cases = fixture('sort').cases;
+    expect(cases.some((c: Json) => c.values.length > 1000)).toBe(true);
+    for (const c of cases) {
+      const v = Float32Array.from(c.values as number[]);
+      const order = stdSort(
+        Array.from(v, (_, i) => i),
+        (a, b) => v[a] > v[b],
+      );
+      expect(order, `${v.length} values`).toEqual(c.indices);
+    }
   });
 
   it('batchedNms gives the same keep list for tensors and int32 class ids', () => {
