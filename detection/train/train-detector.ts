@@ -19,7 +19,7 @@ import { detectDataset, evaluateDetections } from '../evaluate.js';
 import { type DetectorConfig, detectorConfig, type RoiHeadsConfig, type RpnConfig } from '../model/config.js';
 import { FasterRCNN } from '../model/faster-rcnn.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../preprocess.js';
-import { DetectionLoader } from './loader.js';
+import { trainingBatches } from './loader.js';
 import { defaultSteps, type LrSchedule } from './schedule.js';
 import { runTraining, type TrainResult } from './trainer.js';
 
@@ -274,7 +274,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     };
   }
 
-  const loader = new DetectionLoader(dataset, preprocessing, {
+  const loader = trainingBatches(dataset, preprocessing, {
     imagesPerBatch,
     seed,
     flip: opts.flip ?? true,
@@ -309,6 +309,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     });
     return { ...result, dataset: dataset.name, images: dataset.length, config: model.config };
   } finally {
+    await loader.close();
     model.dispose();
   }
 }

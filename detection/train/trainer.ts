@@ -6,7 +6,7 @@ import { Rng } from '../../core/rng.js';
 import type { SafeTensor } from '../../core/safetensors.js';
 import { type DetectorMeta, saveDetector } from '../checkpoint.js';
 import type { FasterRCNN, LossValues } from '../model/faster-rcnn.js';
-import type { DetectionLoader } from './loader.js';
+import type { TrainBatchSource } from './loader.js';
 import { writeTrainingPlot } from './plot.js';
 import { defaultSteps, learningRate, type LrSchedule } from './schedule.js';
 import { SgdMomentum } from './sgd.js';
@@ -71,7 +71,7 @@ export interface TrainResult {
  */
 export async function runTraining(
   model: FasterRCNN,
-  loader: DetectionLoader,
+  loader: TrainBatchSource,
   opts: TrainerOptions,
 ): Promise<TrainResult> {
   const named = model.namedTrainableVariables();
