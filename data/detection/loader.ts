@@ -170,8 +170,14 @@ export class DetectionLoader {
         return { img: r.value, index, threadId: r.threadId };
       } catch (err) {
         if (!this.options.skipBad || attempt + 1 >= this.dataset.length) throw err;
+        if (!this.skippedImages.has(index)) {
+          // Once per image: it comes round again every epoch.
+          const message = (err as Error).message;
+          process.stderr.write(
+            `resdet: skipping ${message.startsWith(sample.path) ? message : `${sample.path}: ${message}`}\n`,
+          );
+        }
         this.skippedImages.add(index);
-        process.stderr.write(`resdet: skipping ${sample.path}: ${(err as Error).message}\n`);
         index = (index + 1) % this.dataset.length;
       }
     }

@@ -105,6 +105,18 @@ describe('trainDetector', () => {
     expect(existsSync(join(tmp, 'renamed-run', 'weights.safetensors'))).toBe(false);
   });
 
+  it('an image that cannot be decoded mid-run is skipped, not the end of the run', async () => {
+    const root = join(tmp, 'one-corrupt');
+    await writeSynthSet({ kind: 'shapes', out: root, train: 3, test: 1, size: 64, seed: 5 });
+    // Opening only checks that the file exists; the damage shows when the loader decodes it.
+    writeFileSync(join(root, 'JPEGImages', '000002.jpg'), 'not a jpeg');
+    const result = await trainDetector(
+      options(join(tmp, 'one-corrupt-run'), { data: `voc:${root}:train`, iterations: 4 }),
+    );
+    expect(result.iteration).toBe(4);
+    expect(totals(join(tmp, 'one-corrupt-run')).every(Number.isFinite)).toBe(true);
+  });
+
   it('stops on a non-finite loss and keeps the last good checkpoint', async () => {
     const out = join(tmp, 'diverge');
     let error: unknown;
