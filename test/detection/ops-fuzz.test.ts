@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackendName, initBackend } from '../../core/backend.js';
@@ -13,6 +12,7 @@ import {
   roiPool,
 } from '../../detection/index.js';
 import { stdSort } from '../../detection/std-sort.js';
+import { type Json, nchwToNhwc, opsFixture } from './torchvision-fixtures.js';
 
 // Differential cases against torchvision 0.14 beyond the shipped fixtures: random edge cases from
 // test/detection/fixtures/generators/ops_fuzz.py (ties on both batched_nms paths, degenerate boxes,
@@ -20,10 +20,7 @@ import { stdSort } from '../../detection/std-sort.js';
 // issue: NMS keep lists and anchors exact, IoU 1e-6, box coder relative 1e-5, roiPool bit-exact,
 // roiAlign 1e-5 absolute. Every mismatch is collected so one run names them all.
 
-// biome-ignore lint/suspicious/noExplicitAny: fixture JSON is loosely typed by nature
-type Json = any;
-const fixture = (name: string): Json =>
-  JSON.parse(readFileSync(new URL(`../fixtures/torchvision/ops-fuzz/${name}.json`, import.meta.url), 'utf8'));
+const fixture = (name: string): Json => opsFixture('ops-fuzz', name);
 
 /** Largest |a - e| - rel * |e| (0 when every element is within), with where it happened. */
 function worstError(
@@ -45,15 +42,6 @@ function worstError(
     }
   }
   return { err, at, note: at >= 0 ? `index ${at}: ${actual[at]} vs ${expected[at]}` : '' };
-}
-
-function nchwToNhwc(t: { shape: number[]; data: number[] }): tf.Tensor4D {
-  const [n, c, h, w] = t.shape;
-  // tfjs-backend-wasm's transpose fails on an empty tensor (no RoIs): build that one directly.
-  if (t.data.length === 0) return tf.zeros([n, h, w, c]);
-  return tf.tidy(() =>
-    tf.transpose(tf.tensor4d(t.data, t.shape as [number, number, number, number]), [0, 2, 3, 1]),
-  );
 }
 
 describe('boxIou on fuzzed cases', () => {

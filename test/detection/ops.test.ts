@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../core/backend.js';
@@ -12,13 +11,11 @@ import {
   roiAlign,
   roiPool,
 } from '../../detection/index.js';
+import { type Json, nchwToNhwc, opsFixture } from './torchvision-fixtures.js';
 
 // Parity with torchvision 0.14 on its reference fixtures (see test/fixtures/torchvision/README.md).
 
-// biome-ignore lint/suspicious/noExplicitAny: fixture JSON is loosely typed by nature
-type Json = any;
-const fixture = (name: string): Json =>
-  JSON.parse(readFileSync(new URL(`../fixtures/torchvision/ops/${name}.json`, import.meta.url), 'utf8'));
+const fixture = (name: string): Json => opsFixture('ops', name);
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, abs: number, rel = 0): void {
   expect(actual.length).toBe(expected.length);
@@ -34,12 +31,7 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, abs
   expect(worst, `index ${at}: ${actual[at]} vs ${expected[at]}`).toBeLessThanOrEqual(abs);
 }
 
-/** NCHW fixture tensor -> NHWC tf tensor. */
-function nhwc(t: { shape: number[]; data: number[] }): tf.Tensor4D {
-  return tf.tidy(() =>
-    tf.transpose(tf.tensor4d(t.data, t.shape as [number, number, number, number]), [0, 2, 3, 1]),
-  );
-}
+const nhwc = nchwToNhwc;
 
 beforeAll(async () => {
   await initBackend('cpu');
