@@ -104,8 +104,11 @@ export function cocoResults(
   );
 }
 
+/** A [x, y, w, h] with no area (zero or negative size): the loader skips these as box-empty. */
 function isFlatBox(bbox: unknown): boolean {
-  return Array.isArray(bbox) && bbox.length === 4 && (bbox[2] === 0 || bbox[3] === 0);
+  if (!Array.isArray(bbox) || bbox.length !== 4) return false;
+  const [, , w, h] = bbox;
+  return (typeof w === 'number' && w <= 0) || (typeof h === 'number' && h <= 0);
 }
 
 /**
@@ -124,8 +127,8 @@ export function cocoGroundTruth(
       annotations?: { image_id?: unknown; bbox?: unknown }[];
     };
     const keep = new Set(results.map((r) => r.sample.imageId));
-    // The dataset loader already skipped (and reported) images it could not read and zero-size
-    // boxes; the evaluator would refuse both, so the ground truth leaves out the same records.
+    // The dataset loader already skipped (and reported) images it could not read and boxes without
+    // area; the evaluator would refuse both, so the ground truth leaves out the same records.
     const annotations = doc.annotations?.filter((a) => keep.has(Number(a?.image_id)) && !isFlatBox(a?.bbox));
     return { ...doc, images: doc.images.filter((im) => keep.has(im.id)), annotations };
   }

@@ -34,6 +34,7 @@ describe('COCO ground truth for evaluate-detector', () => {
         annotations: [
           { id: 1, image_id: 1, category_id: 5, bbox: [2, 3, 10, 12], area: 120, iscrowd: 0 },
           { id: 2, image_id: 1, category_id: 5, bbox: [20, 4, 0, 0], area: 0, iscrowd: 0 },
+          { id: 5, image_id: 2, category_id: 5, bbox: [30, 4, -3, 5], area: 0, iscrowd: 0 },
           { id: 3, image_id: 2, category_id: 5, bbox: [5, 5, 20, 20], area: 400, iscrowd: 0 },
           { id: 4, image_id: 3, category_id: 5, bbox: [1, 1, 8, 8], area: 64, iscrowd: 0 },
         ],
