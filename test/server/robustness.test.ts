@@ -176,7 +176,9 @@ describe('bad input', () => {
 
 describe('load control', () => {
   it('queue full -> 503 with Retry-After; the admitted requests still succeed', async () => {
-    const models = fakeModels({ delayMs: 300 });
+    // Each job holds its slot 1.5 s, so all five requests arrive while the first runs even when a
+    // loaded machine spreads their arrival.
+    const models = fakeModels({ delayMs: 1500 });
     const app = createApp({ models, concurrency: 1, queue: 1, log: () => {} });
     const server = await listen(app);
     try {
@@ -208,11 +210,13 @@ describe('load control', () => {
     try {
       const slow = await solidPng(9, 9, [1, 1, 1]);
       const fast = await solidPng(8, 8, [1, 1, 1]);
-      // The slow job overruns; the fast one waits behind it for longer than the timeout too.
-      const [a, b] = await Promise.all([
-        postImage(`${server.url}/v1/detect`, slow),
-        postImage(`${server.url}/v1/detect`, fast),
-      ]);
+      // The slow job overruns; the fast one waits behind it for longer than the timeout too. It is
+      // sent once the slow one holds the only slot: sent together, either could arrive first.
+      const queue = appContext(app).queue;
+      const pendingA = postImage(`${server.url}/v1/detect`, slow);
+      while (queue.active === 0) await new Promise((r) => setTimeout(r, 5));
+      const b = await postImage(`${server.url}/v1/detect`, fast);
+      const a = await pendingA;
       expect(a.status).toBe(504);
       expect((await errorOf(a)).code).toBe('timeout');
       expect(b.status).toBe(504);
