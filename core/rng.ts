@@ -67,3 +67,21 @@ export class Rng {
     return this.shuffle(Array.from({ length: n }, (_, i) => i));
   }
 }
+
+/**
+ * Deterministic uniform values in [-1, 1) from xorshift32: the same inputs on every backend and in
+ * every process, for the GPU benchmarks and the kernel tests that compare backends.
+ */
+export function seededValues(length: number, seed: number): Float32Array {
+  const out = new Float32Array(length);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}

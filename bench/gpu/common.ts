@@ -75,20 +75,7 @@ export async function timeSteps(
   return (performance.now() - start) / iterations;
 }
 
-/** Deterministic uniform values in [-1, 1) (xorshift32): the same inputs on every backend. */
-export function seededValues(length: number, seed: number): Float32Array {
-  const out = new Float32Array(length);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
+export { seededValues } from '../../core/rng.js';
 
 export function printLine(json: boolean, record: Record<string, unknown>, text: string): void {
   process.stdout.write(`${json ? JSON.stringify(record) : text}\n`);

@@ -156,20 +156,7 @@ export const RESNET_CASES: ConvCase[] = [
   },
 ];
 
-/** Deterministic pseudo-random values in [-1, 1). */
-export function seeded(length: number, seed: number): Float32Array {
-  const out = new Float32Array(length);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
+export { seededValues as seeded } from '../../core/rng.js';
 
 export function sizes(p: ConvParams): { x: number; dy: number; w: number } {
   return {
