@@ -80,3 +80,36 @@ export { seededValues } from '../../core/rng.js';
 export function printLine(json: boolean, record: Record<string, unknown>, text: string): void {
   process.stdout.write(`${json ? JSON.stringify(record) : text}\n`);
 }
+
+/** One timed case of the suite or detector entry. */
+export interface BenchCase {
+  arch: string;
+  /** Pixels per side (classifier) or "HxW" (detector). */
+  input: number | string;
+  batch: number;
+  backend: BenchBackend;
+  case: string;
+  kernels: KernelChoice;
+  iterations: number;
+}
+
+/** Prints a case as the runbook's JSON record, {"arch",...,"img_per_s","ms_per_iter","iterations"}, or a line. */
+export function reportCase(json: boolean, c: BenchCase, ms: number): void {
+  const record = {
+    arch: c.arch,
+    input: c.input,
+    batch: c.batch,
+    backend: c.backend,
+    case: c.case,
+    kernels: c.kernels,
+    img_per_s: Number(((c.batch * 1000) / ms).toFixed(2)),
+    ms_per_iter: Number(ms.toFixed(2)),
+    iterations: c.iterations,
+  };
+  const size = typeof c.input === 'number' ? `${c.input}px` : c.input;
+  printLine(
+    json,
+    record,
+    `${c.arch} ${c.case} ${size} batch ${c.batch} on ${c.backend} (${c.kernels} kernels): ${record.img_per_s} img/s, ${record.ms_per_iter} ms/iter`,
+  );
+}

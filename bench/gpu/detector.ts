@@ -9,7 +9,7 @@ import {
   parseBackend,
   parseKernels,
   positiveInt,
-  printLine,
+  reportCase,
   seededValues,
   setupBackend,
   timeSteps,
@@ -96,21 +96,10 @@ function targets(n: number): ImageTargets[] {
 }
 
 function report(kind: string, batch: number, ms: number): void {
-  const record = {
-    arch,
-    input: `${height}x${width}`,
-    batch,
-    backend,
-    case: kind,
-    kernels,
-    img_per_s: Number(((batch * 1000) / ms).toFixed(2)),
-    ms_per_iter: Number(ms.toFixed(2)),
-    iterations,
-  };
-  printLine(
+  reportCase(
     values.json,
-    record,
-    `${arch} ${kind} ${height}x${width} batch ${batch} on ${backend} (${kernels} kernels): ${record.img_per_s} img/s, ${record.ms_per_iter} ms/iter`,
+    { arch, input: `${height}x${width}`, batch, backend, case: kind, kernels, iterations },
+    ms,
   );
 }
 

@@ -8,7 +8,7 @@ import {
   parseBackend,
   parseKernels,
   positiveInt,
-  printLine,
+  reportCase,
   seededValues,
   setupBackend,
   sync,
@@ -64,22 +64,7 @@ function images(batch: number, seed: number): tf.Tensor4D {
 }
 
 function report(kind: 'forward' | 'train', batch: number, ms: number): void {
-  const record = {
-    arch,
-    input,
-    batch,
-    backend,
-    case: kind,
-    kernels,
-    img_per_s: Number(((batch * 1000) / ms).toFixed(2)),
-    ms_per_iter: Number(ms.toFixed(2)),
-    iterations,
-  };
-  printLine(
-    values.json,
-    record,
-    `${arch} ${kind} ${input}px batch ${batch} on ${backend} (${kernels} kernels): ${record.img_per_s} img/s, ${record.ms_per_iter} ms/iter`,
-  );
+  reportCase(values.json, { arch, input, batch, backend, case: kind, kernels, iterations }, ms);
 }
 
 for (const batch of intList('forward-batches', values['forward-batches'])) {
