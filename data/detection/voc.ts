@@ -83,12 +83,29 @@ interface VocXml {
   };
 }
 
+/** Parsed annotation files (or why one would not parse) by path: one read of each file per open. */
+export type VocXmlCache = Map<string, VocXml | Error>;
+
+function readVocXml(path: string, cache?: VocXmlCache): VocXml | Error {
+  const known = cache?.get(path);
+  if (known) return known;
+  let doc: VocXml | Error;
+  try {
+    doc = parser.parse(readFileSync(path, 'utf8')) as VocXml;
+  } catch (err) {
+    doc = err as Error;
+  }
+  cache?.set(path, doc);
+  return doc;
+}
+
 /** Parses one annotation file into a RawImage, or returns the problem that prevents it. */
 export function parseVocAnnotation(
   xmlPath: string,
   id: string,
   imageDir: string,
   labelOf: (name: string) => number | undefined,
+  cache?: VocXmlCache,
 ): RawImage | DataProblem {
   const problem = (message: string): DataProblem => ({
     kind: 'bad-record',
@@ -98,12 +115,8 @@ export function parseVocAnnotation(
     skips: 'image',
   });
   if (!existsSync(xmlPath)) return problem('annotation file not found');
-  let doc: VocXml;
-  try {
-    doc = parser.parse(readFileSync(xmlPath, 'utf8')) as VocXml;
-  } catch (err) {
-    return problem(`invalid XML (${(err as Error).message.split('\n')[0]})`);
-  }
+  const doc = readVocXml(xmlPath, cache);
+  if (doc instanceof Error) return problem(`invalid XML (${doc.message.split('\n')[0]})`);
   const ann = doc.annotation;
   if (!ann || typeof ann !== 'object') return problem('no <annotation> element');
   const width = Number(ann.size?.width);
@@ -145,7 +158,10 @@ export async function openVoc(
   opts: VocOpenOptions = {},
 ): Promise<ArrayDetectionDataset> {
   const ids = readVocSplit(root, split);
-  const { classes, note } = resolveVocClasses(root, opts.classes);
+  // Filled when the class list has to be read from every annotation file, so the split's own
+  // files are not parsed a second time below.
+  const cache: VocXmlCache = new Map();
+  const { classes, note } = resolveVocClasses(root, opts.classes, cache);
   const labels = new Map(classes.map((c, i) => [c, i + 1]));
   const labelOf = (name: string) => labels.get(name);
   const images: RawImage[] = [];
@@ -156,6 +172,7 @@ export async function openVoc(
       id,
       join(root, 'JPEGImages'),
       labelOf,
+      cache,
     );
     if ('kind' in parsed) problems.push(parsed);
     else images.push(parsed);
@@ -167,17 +184,13 @@ export async function openVoc(
 }
 
 /** Every object class named in ROOT/Annotations, whatever the split, so all splits agree. */
-export function vocAnnotationClassNames(root: string): Set<string> {
+export function vocAnnotationClassNames(root: string, cache?: VocXmlCache): Set<string> {
   const dir = join(root, 'Annotations');
   const names = new Set<string>();
   for (const file of readdirSync(dir)) {
     if (!file.endsWith('.xml')) continue;
-    let doc: VocXml;
-    try {
-      doc = parser.parse(readFileSync(join(dir, file), 'utf8')) as VocXml;
-    } catch {
-      continue; // reported as bad data when a split that holds it is opened
-    }
+    const doc = readVocXml(join(dir, file), cache);
+    if (doc instanceof Error) continue; // reported as bad data when a split that holds it is opened
     for (const o of doc.annotation?.object ?? []) {
       const name = String(o?.name ?? '').trim();
       if (name) names.add(name);
@@ -196,11 +209,12 @@ export function vocAnnotationClassNames(root: string): Set<string> {
 export function resolveVocClasses(
   root: string,
   given?: readonly string[],
+  cache?: VocXmlCache,
 ): { classes: readonly string[]; note?: string } {
   if (given) return { classes: given };
   const fromFile = readClassesFile(root);
   if (fromFile) return { classes: fromFile };
-  const names = vocAnnotationClassNames(root);
+  const names = vocAnnotationClassNames(root, cache);
   const voc = new Set(VOC_CLASSES);
   const vocNames = [...names].filter((n) => voc.has(n)).length;
   if (2 * vocNames >= names.size) return { classes: VOC_CLASSES };
