@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../core/backend.js';
@@ -7,32 +6,26 @@ import {
   registerWebgpuKernels,
   webgpuKernelsFromEnv,
 } from '../../core/webgpu/register.js';
+import { spawnDawnChild } from './spawn-dawn.js';
 
 /**
- * Runs a bench entry from sources in its own process (dawn.node aborts inside vitest workers).
- * A run killed by a signal or the timeout (dawn.node's occasional futex abort or hang in this
- * sandbox) is retried once; an exit code is the entry's own verdict and is returned as is.
+ * Runs a bench entry from sources in its own process (dawn.node aborts inside vitest workers);
+ * spawnDawnChild starts it again when dawn.node aborts or hangs, and returns an exit code as is.
  */
 function runEntry(args: string[]): {
   status: number | null;
   lines: Record<string, unknown>[];
   stderr: string;
 } {
-  let run = spawnEntry(args);
-  if (run.status === null) run = spawnEntry(args);
+  const run = spawnDawnChild(args, {
+    timeoutMs: 90_000,
+    env: { ...process.env, RESDET_WEBGPU_KERNELS: '' },
+  });
   const lines = run.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { status: run.status, lines, stderr: run.stderr };
-}
-
-function spawnEntry(args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', ...args], {
-    encoding: 'utf8',
-    timeout: 90_000,
-    env: { ...process.env, RESDET_WEBGPU_KERNELS: '' },
-  });
+  return { status: run.status, lines, stderr: [...run.attempts, run.stderr].join('\n') };
 }
 
 describe('opt-in registration', () => {
