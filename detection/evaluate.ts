@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
 import { Progress } from '../core/progress.js';
+import type { CocoInstances } from '../data/detection/coco-source.js';
 import { cocoInstances } from '../data/detection/write.js';
 import type { DetectionDataset, DetectionSample } from '../data/detection/types.js';
 import { decodeImage } from '../data/image/decode.js';
@@ -111,26 +112,33 @@ function isFlatBox(bbox: unknown): boolean {
   return (typeof w === 'number' && w <= 0) || (typeof h === 'number' && h <= 0);
 }
 
+/** A COCO instances file as the dataset opener read it, so that it is not read twice. */
+export interface CocoAnnotationsSource {
+  path: string;
+  instances: CocoInstances;
+}
+
 /**
  * COCO ground truth for the evaluated images: the original instances file when the dataset is a
  * COCO json (its `area` fields are what pycocotools uses), else built from the annotations
- * (difficult VOC objects become crowd regions, which COCO ignores as VOC does).
+ * (difficult VOC objects become crowd regions, which COCO ignores as VOC does). The file is given
+ * as a path (read here) or as the document already read.
  */
 export function cocoGroundTruth(
   results: readonly ImageDetections[],
   dataset: DetectionDataset,
-  annotationsFile?: string,
+  annotations?: string | CocoAnnotationsSource,
 ): unknown {
-  if (annotationsFile) {
-    const doc = JSON.parse(readFileSync(annotationsFile, 'utf8')) as {
-      images: { id: number }[];
-      annotations?: { image_id?: unknown; bbox?: unknown }[];
-    };
+  if (annotations) {
+    const doc =
+      typeof annotations === 'string'
+        ? (JSON.parse(readFileSync(annotations, 'utf8')) as Pick<CocoInstances, 'images' | 'annotations'>)
+        : annotations.instances;
     const keep = new Set(results.map((r) => r.sample.imageId));
     // The dataset loader already skipped (and reported) images it could not read and boxes without
     // area; the evaluator would refuse both, so the ground truth leaves out the same records.
-    const annotations = doc.annotations?.filter((a) => keep.has(Number(a?.image_id)) && !isFlatBox(a?.bbox));
-    return { ...doc, images: doc.images.filter((im) => keep.has(im.id)), annotations };
+    const kept = doc.annotations?.filter((a) => keep.has(Number(a?.image_id)) && !isFlatBox(a?.bbox));
+    return { ...doc, images: doc.images.filter((im) => keep.has(im.id)), annotations: kept };
   }
   return cocoInstances(
     results.map(({ sample }) => ({
@@ -154,7 +162,7 @@ export function evaluateDetections(
   results: readonly ImageDetections[],
   dataset: DetectionDataset,
   metrics: readonly DetectorMetric[],
-  opts: { annotationsFile?: string } = {},
+  opts: { annotationsFile?: string | CocoAnnotationsSource } = {},
 ): DetectorEvaluation {
   const out: DetectorEvaluation = {};
   const vocMetric = metrics.find((m): m is VocMetric => m !== 'coco');
@@ -168,7 +176,10 @@ export function evaluateDetections(
   if (metrics.includes('coco')) {
     const gt = cocoGroundTruth(results, dataset, opts.annotationsFile);
     out.coco = evaluateCoco(gt, cocoResults(results, dataset.categoryIds), {
-      gtSource: opts.annotationsFile ?? dataset.name,
+      gtSource:
+        typeof opts.annotationsFile === 'object'
+          ? opts.annotationsFile.path
+          : (opts.annotationsFile ?? dataset.name),
       imgIds: results.map((r) => r.sample.imageId),
     });
   }

@@ -148,6 +148,36 @@ describe('detector CLI', () => {
     for (const cls of ['circle', 'square', 'triangle', 'star']) {
       expect(existsSync(join(report.files.vocDir, `comp4_det_test_${cls}.txt`))).toBe(true);
     }
+
+    // The same images as a COCO file: evaluated from the file's own records (read once), the COCO
+    // figures must be those of the VOC layout's ground truth.
+    const ann = join(tmp, 'test-coco', 'instances_test.json');
+    const convert = await runCli(
+      ['data', 'convert', '--from', `voc:${data}:test`, '--to', `coco:${ann}`, '--json'],
+      { env },
+    );
+    expect(convert.code, convert.stderr).toBe(0);
+    const onCoco = await runCli(
+      [
+        'evaluate-detector',
+        '--model',
+        model,
+        '--data',
+        `coco:${ann}:${join(data, 'JPEGImages')}`,
+        '--metric',
+        'coco',
+        '--out',
+        join(tmp, 'eval-coco'),
+        '--json',
+      ],
+      { env },
+    );
+    expect(onCoco.code, onCoco.stderr).toBe(0);
+    const cocoReport = JSON.parse(onCoco.stdout);
+    expect(cocoReport.images).toBe(3);
+    expect(cocoReport.voc).toBeUndefined();
+    expect(cocoReport.coco).toEqual(report.coco);
+
     const bad = await runCli(
       ['evaluate-detector', '--model', model, '--data', `voc:${data}:test`, '--metric', 'map'],
       { env },

@@ -1,10 +1,14 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
+import { openCoco } from '../../data/detection/coco.js';
+import { readCocoInstances } from '../../data/detection/coco-source.js';
 import { openDataset, parseDatasetSpec } from '../../data/detection/spec.js';
 import { loadDetector } from '../../detection/detector.js';
 import { cocoSummaryJson, formatCocoSummary } from '../../detection/eval/coco.js';
+import type { DetectionDataset } from '../../data/detection/types.js';
 import {
+  type CocoAnnotationsSource,
   type DetectorMetric,
   detectDataset,
   evaluateDetections,
@@ -59,7 +63,19 @@ export function register(program: Command): void {
       await useBackend(cmd);
       const detector = await loadDetector(flags.model);
       try {
-        const dataset = await openDataset(spec, { skipBad: true });
+        const single = spec.sources.length === 1 ? spec.sources[0] : undefined;
+        // A single COCO file is read once: the opener and the ground truth share the document.
+        let coco: CocoAnnotationsSource | undefined;
+        let dataset: DetectionDataset;
+        if (single?.kind === 'coco') {
+          coco = { path: single.annotations, instances: await readCocoInstances(single.annotations) };
+          dataset = await openCoco(single.annotations, single.imageDir, {
+            skipBad: true,
+            instances: coco.instances,
+          });
+        } else {
+          dataset = await openDataset(spec, { skipBad: true });
+        }
         for (const note of dataset.notes ?? []) console.error(`resdet: ${note}`);
         if (dataset.classes.join('\n') !== detector.classes.join('\n')) {
           throw new UsageError(
@@ -72,10 +88,7 @@ export function register(program: Command): void {
         const seconds = (performance.now() - t0) / 1000;
         const out = flags.out ?? join(flags.model, 'eval');
         const files = writeResultFiles(out, results, dataset.classes, dataset.categoryIds);
-        const single = spec.sources.length === 1 ? spec.sources[0] : undefined;
-        const ev = evaluateDetections(results, dataset, metrics, {
-          annotationsFile: single?.kind === 'coco' ? single.annotations : undefined,
-        });
+        const ev = evaluateDetections(results, dataset, metrics, { annotationsFile: coco });
         const report = {
           model: flags.model,
           data: dataset.name,
