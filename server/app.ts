@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { currentBackend } from '../core/backend.js';
 import { assetPath } from '../core/paths.js';
 import { toCocoResults, toVocLines } from './formats.js';
 import { evaluators as defaultEvaluators } from './evaluators.js';
@@ -33,7 +34,7 @@ export interface AppOptions {
   models: Models | Promise<Models>;
   /** Behind /v1/evaluate/*: default the evaluation library; `false` turns the routes off (501). */
   evaluators?: Evaluators | false;
-  /** Backend name reported by /v1/models. */
+  /** Backend name reported by /v1/models; default the one `initBackend` chose in this process. */
   backend?: string;
   maxBodyBytes?: number;
   maxPixels?: number;
@@ -179,7 +180,7 @@ export function createApp(options: AppOptions): Express {
   app.get('/v1/models', (_req, res) => {
     const m = requireModels();
     res.json({
-      backend: options.backend ?? null,
+      backend: options.backend ?? currentBackend() ?? null,
       detector: { ...m.detector.info, categoryIds: m.detector.categoryIds ?? null },
       classifier: m.classifier ? m.classifier.info : null,
       limits: {
