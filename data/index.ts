@@ -5,3 +5,4 @@ export * from './seed.js';
 export * from './workers/index.js';
 export * from './classification/index.js';
 export * from './download.js';
+export { type DecodeOptions, decodeImage, type RgbImage } from './image/decode.js';
