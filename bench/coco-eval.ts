@@ -83,7 +83,7 @@ cpus.sort((a, b) => a - b);
 times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)];
 console.log(
-  `resdet eval coco, 5000 images / 500k detections: median ${median.toFixed(2)} s wall${cpus.length ? `, ${cpus[Math.floor(cpus.length / 2)].toFixed(2)} s CPU` : ''} over ${runs} runs (pycocotools: ~95 s)`,
+  `resdet eval coco on ${dir}: median ${median.toFixed(2)} s wall${cpus.length ? `, ${cpus[Math.floor(cpus.length / 2)].toFixed(2)} s CPU` : ''} over ${runs} runs (pycocotools on the generated 5,000-image / 500k-detection set: ~95 s)`,
 );
 const out = arg('--out', join(dir, 'result.json'));
 const record = {
