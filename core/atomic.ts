@@ -13,7 +13,13 @@ export function tempPathFor(path: string): string {
  */
 export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array | string>): void {
   const tmp = tempPathFor(path);
-  const fd = openSync(tmp, 'w');
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'w');
+  } catch (err) {
+    // The temp name means nothing to the person who asked for `path`: report that instead.
+    throw Object.assign(err as Error, { path });
+  }
   try {
     for (const chunk of chunks) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
@@ -29,5 +35,11 @@ export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array | stri
     throw err;
   }
   closeSync(fd);
-  renameSync(tmp, path);
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    // e.g. `path` is a directory: leave nothing behind but the error.
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
