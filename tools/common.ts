@@ -29,19 +29,42 @@ export function verboseLog(cmd: Command, line: string): void {
 }
 
 /** Parsers for commander options that turn bad values into usage errors (exit 2). */
-export function parseIntOption(name: string, min = Number.NEGATIVE_INFINITY) {
+export function parseIntOption(name: string, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new UsageError(`${name}: expected an integer >= ${min}, got "${value}"`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new UsageError(
+        `${name}: expected an integer ${max === Number.POSITIVE_INFINITY ? `>= ${min}` : `from ${min} to ${max}`}, got "${value}"`,
+      );
     return n;
   };
 }
 
-export function parseFloatOption(name: string) {
+/** Bounds for parseFloatOption: `above` is exclusive (a learning rate must be > 0, not >= 0). */
+export interface NumberRange {
+  min?: number;
+  above?: number;
+  max?: number;
+}
+
+function describeRange({ min, above, max }: NumberRange): string {
+  const low = above !== undefined ? `> ${above}` : min !== undefined ? `>= ${min}` : undefined;
+  if (min !== undefined && max !== undefined) return `a number from ${min} to ${max}`;
+  if (low && max !== undefined) return `a number ${low} and <= ${max}`;
+  if (low) return `a number ${low}`;
+  return max !== undefined ? `a number <= ${max}` : 'a number';
+}
+
+export function parseFloatOption(name: string, range: NumberRange = {}) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n)) throw new UsageError(`${name}: expected a number, got "${value}"`);
+    const ok =
+      value.trim() !== '' &&
+      Number.isFinite(n) &&
+      (range.min === undefined || n >= range.min) &&
+      (range.above === undefined || n > range.above) &&
+      (range.max === undefined || n <= range.max);
+    if (!ok) throw new UsageError(`${name}: expected ${describeRange(range)}, got "${value}"`);
     return n;
   };
 }

@@ -80,7 +80,7 @@ function addCommon(cmd: Command, defaultBatch: string): Command {
     .option(
       '--threads <n>',
       'wasm: XNNPACK threads (default: every core, 1-8; sets RESDET_WASM_THREADS)',
-      parseIntOption('--threads', 1),
+      parseIntOption('--threads', 1, 8),
     )
     .option('--json', 'print {"arch","input","batch","backend","img_per_s","ms_per_iter",...}');
 }

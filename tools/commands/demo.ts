@@ -28,14 +28,14 @@ export function register(program: Command): void {
     .option(
       '--minutes <m>',
       'training time budget (the schedule is fitted to it)',
-      parseFloatOption('--minutes'),
+      parseFloatOption('--minutes', { above: 0 }),
       5,
     )
     .option('--train <n>', 'synthetic training images', parseIntOption('--train', 1), 400)
     .option('--test <n>', 'synthetic test images', parseIntOption('--test', 1), 60)
     .option('--size <px>', 'image side (also the detector input size)', parseIntOption('--size', 64), 192)
     .option('--seed <n>', 'seed for the data and the run', parseIntOption('--seed', 0), 0)
-    .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1))
+    .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1, 8))
     .option('--json', 'print the summary as JSON')
     .action(async (flags: DemoFlags, cmd: Command) => {
       applyWasmThreads(flags.threads, 'long');

@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .option(
       '--score-threshold <t>',
       'keep detections scoring above t (default 0.5 for printing)',
-      parseFloatOption('--score-threshold'),
+      parseFloatOption('--score-threshold', { min: 0, max: 1 }),
     )
     .option(
       '--max-detections <n>',

@@ -33,12 +33,12 @@ export function register(program: Command): void {
     .option(
       '--max-minutes <m>',
       'wall-time budget for the whole experiment, split over its runs',
-      parseFloatOption('--max-minutes'),
+      parseFloatOption('--max-minutes', { above: 0 }),
     )
     .option('--iterations <n>', 'iterations per run', parseIntOption('--iterations', 1))
     .option('--epochs <n>', 'epochs per run', parseIntOption('--epochs', 1))
     .option('--batch-size <n>', 'batch size (recipe: 128)', parseIntOption('--batch-size', 1))
-    .option('--lr <lr>', 'base learning rate', parseFloatOption('--lr'))
+    .option('--lr <lr>', 'base learning rate', parseFloatOption('--lr', { above: 0 }))
     .addOption(
       new Option('--schedule <kind>', 'learning-rate decay').choices(['steps', 'cosine', 'constant']),
     )
@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .option('--test-subset <n>', 'evaluate on N test images', parseIntOption('--test-subset', 1))
     .option('--width <w>', 'first-stage width (16 as the paper)', parseIntOption('--width', 1))
     .option('--seed <s>', 'seed', parseIntOption('--seed', 0))
-    .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1))
+    .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1, 8))
     .option('--json', 'machine-readable output')
     .action(async (flags: DegradationFlags, cmd: Command) => {
       const { kind } = parseDataSpec(flags.data);

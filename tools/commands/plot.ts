@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .option('--title <text>', 'chart title')
     .option('--epochs', 'x axis in epochs instead of iterations')
     .option('--smooth <k>', 'trailing mean over k training points', parseIntOption('--smooth', 1))
-    .option('--y-max <percent>', 'top of the error axis', parseFloatOption('--y-max'))
+    .option('--y-max <percent>', 'top of the error axis', parseFloatOption('--y-max', { above: 0 }))
     .action(async (paths: string[], flags: PlotFlags) => {
       const runs = paths.map((arg) => {
         const eq = arg.indexOf('=');

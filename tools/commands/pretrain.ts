@@ -55,7 +55,7 @@ export function register(program: Command): void {
     .option(
       '--lr <lr>',
       'base learning rate (recipe 0.1; scaled linearly when --batch-size changes)',
-      parseFloatOption('--lr'),
+      parseFloatOption('--lr', { above: 0 }),
     )
     .addOption(
       new Option(
@@ -72,7 +72,7 @@ export function register(program: Command): void {
     .option(
       '--max-minutes <m>',
       'stop (with a checkpoint) after this much wall time',
-      parseFloatOption('--max-minutes'),
+      parseFloatOption('--max-minutes', { above: 0 }),
     )
     .option('--subset <n>', 'train on a random subset of N training images', parseIntOption('--subset', 1))
     .option(
@@ -107,7 +107,7 @@ export function register(program: Command): void {
       parseIntOption('--workers', 0),
     )
     .option('--json', 'print the result as JSON')
-    .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1))
+    .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1, 8))
     .action(async (flags: PretrainFlags, cmd: Command) => {
       if (flags.epochs !== undefined && flags.iterations !== undefined) {
         throw new UsageError('give --epochs or --iterations, not both');

@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .option(
       '--max-minutes <m>',
       'stop with a checkpoint after this many minutes',
-      parseFloatOption('--max-minutes'),
+      parseFloatOption('--max-minutes', { above: 0 }),
     )
     .option('--fit-to-time', 'with --max-minutes: shorten the run and its lr steps to what fits in the time')
     .option('--resume', 'continue the run saved in --out')
@@ -90,7 +90,7 @@ export function register(program: Command): void {
     .option(
       '--lr <lr>',
       'base learning rate (default per image: 0.01 from scratch, 0.0025 pretrained)',
-      parseFloatOption('--lr'),
+      parseFloatOption('--lr', { above: 0 }),
     )
     .option(
       '--warmup <n>',
@@ -117,7 +117,7 @@ export function register(program: Command): void {
     .option(
       '--roi-positive-fraction <f>',
       'largest foreground share of the sampled RoIs (paper 0.25)',
-      parseFloatOption('--roi-positive-fraction'),
+      parseFloatOption('--roi-positive-fraction', { above: 0, max: 1 }),
     )
     .addOption(
       new Option('--pooler <op>', 'RoI pooling op (default pool, as the paper)').choices(['pool', 'align']),
@@ -126,7 +126,7 @@ export function register(program: Command): void {
     .option(
       '--nms-threshold <t>',
       'per-class NMS IoU at inference (default 0.3 VOC, 0.5 COCO)',
-      parseFloatOption('--nms-threshold'),
+      parseFloatOption('--nms-threshold', { min: 0, max: 1 }),
     )
     .option(
       '--seed <n>',
@@ -136,7 +136,7 @@ export function register(program: Command): void {
     )
     .option('--no-flip', 'no horizontal flips')
     .option('--json', 'print a JSON summary at the end')
-    .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1))
+    .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1, 8))
     .action(async (flags: TrainDetectorFlags, cmd: Command) => {
       const {
         threads,
