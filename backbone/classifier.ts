@@ -5,7 +5,7 @@ import {
   type Preprocessing,
   saveCheckpoint,
 } from '../core/checkpoint.js';
-import { ResdetError } from '../core/errors.js';
+import { ResdetError, UsageError } from '../core/errors.js';
 import {
   classifyTransform,
   defaultResize,
@@ -175,15 +175,20 @@ export function loadClassifier(dir: string): Classifier {
  */
 export function parseClassNames(value: string, imagenet: () => string[]): string[] {
   const v = value.trim();
+  const hint = 'give a count >= 1, "imagenet" or comma-separated names';
   if (/^\d+$/.test(v)) {
     const n = Number(v);
-    if (n < 1) throw new ResdetError(`--classes: need at least one class, got ${v}`);
+    if (n < 1) throw new UsageError(`--classes: need at least one class, got ${v}`, hint);
     return Array.from({ length: n }, (_, i) => String(i));
   }
+  // "-3" or "1.5" is a mistyped count, not the name of a single class.
+  if (v !== '' && Number.isFinite(Number(v)))
+    throw new UsageError(`--classes: expected a whole number of classes, got ${v}`, hint);
   if (v.toLowerCase() === 'imagenet') return imagenet();
   const names = v.split(',').map((s) => s.trim());
-  if (names.some((n) => n.length === 0)) throw new ResdetError(`--classes: empty class name in "${value}"`);
+  if (names.some((n) => n.length === 0))
+    throw new UsageError(`--classes: empty class name in "${value}"`, hint);
   if (new Set(names).size !== names.length)
-    throw new ResdetError(`--classes: duplicate class names in "${value}"`);
+    throw new UsageError(`--classes: duplicate class names in "${value}"`, hint);
   return names;
 }
