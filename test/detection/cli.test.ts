@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -80,6 +80,48 @@ describe('detector CLI', () => {
     const missing = await runCli(['detect', '--model', model, join(tmp, 'nope.jpg')], { env });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/nope\.jpg: no such file/);
+
+    // Bad ground-truth records are left out of the evaluation, and the user is told so; a set
+    // with nothing left is an error, not an mAP of 0.
+    const gt = JSON.parse(readFileSync(join(data, 'annotations', 'instances_test.json'), 'utf8'));
+    gt.images[0].file_name = 'gone.jpg';
+    const bad = join(tmp, 'bad-gt.json');
+    writeFileSync(bad, JSON.stringify(gt));
+    const images = join(data, 'JPEGImages');
+    const skipped = await runCli(
+      [
+        'evaluate-detector',
+        '--model',
+        model,
+        '--data',
+        `coco:${bad}:${images}`,
+        '--out',
+        join(tmp, 'ev-bad'),
+        '--json',
+      ],
+      { env },
+    );
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(JSON.parse(skipped.stdout).images).toBe(gt.images.length - 1);
+    expect(skipped.stderr).toMatch(
+      /left out 1 image\(s\) .*with bad data; first: .*bad-gt\.json: .*gone\.jpg/,
+    );
+    for (const im of gt.images) im.file_name = `gone-${im.file_name}`;
+    writeFileSync(bad, JSON.stringify(gt));
+    const none = await runCli(
+      [
+        'evaluate-detector',
+        '--model',
+        model,
+        '--data',
+        `coco:${bad}:${images}`,
+        '--out',
+        join(tmp, 'ev-bad'),
+      ],
+      { env },
+    );
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no images to evaluate \(all 3 were left out as bad data/);
   });
 
   it('train-detector, then evaluate-detector writes result files and reports VOC07 and COCO', async () => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UsageError } from '../../core/errors.js';
+import { ResdetError, UsageError } from '../../core/errors.js';
 import { openCoco } from '../../data/detection/coco.js';
 import { readCocoInstances } from '../../data/detection/coco-source.js';
 import { openDataset, parseDatasetSpec } from '../../data/detection/spec.js';
@@ -77,6 +77,20 @@ export function register(program: Command): void {
           dataset = await openDataset(spec, { skipBad: true });
         }
         for (const note of dataset.notes ?? []) console.error(`resdet: ${note}`);
+        // Bad records are left out of the ground truth (as training does); say so, since the mAP
+        // then covers less than the set holds.
+        const first = dataset.problems[0];
+        const example = first ? `; first: ${first.file}: ${first.record}: ${first.message}` : '';
+        const { images: badImages, objects: badObjects } = dataset.skipped;
+        if (badImages + badObjects > 0)
+          console.error(
+            `resdet: ${dataset.name}: left out ${badImages} image(s) and ${badObjects} object(s) with bad data${example} (\`resdet data stats --data ${flags.data} --skip-bad\` lists them)`,
+          );
+        if (dataset.length === 0)
+          throw new ResdetError(
+            `${dataset.name}: no images to evaluate${badImages > 0 ? ` (all ${badImages} were left out as bad data${example})` : ''}`,
+            'check the annotations and that the image files exist',
+          );
         if (dataset.classes.join('\n') !== detector.classes.join('\n')) {
           throw new UsageError(
             `${dataset.name}'s classes (${dataset.classes.join(', ')}) are not the model's (${detector.classes.join(', ')})`,
