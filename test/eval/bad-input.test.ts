@@ -2,7 +2,7 @@
  * Bad input stops with an error naming the file, the record and the problem: malformed JSON,
  * missing fields, zero or negative sizes, NaN scores, unknown image or category ids.
  */
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -167,6 +167,44 @@ describe('VOC bad input', () => {
     expect(r.stderr).toMatch(
       /comp4_det_test_\{cls\}\.txt: \[\d+\]: image "999999" is not in the evaluated image set/,
     );
+  });
+});
+
+describe('VOC results with numeric category ids', () => {
+  // A set of non-VOC classes: ids must not silently become aeroplane, bicycle, ...
+  const root = join(tmp, 'shapes');
+  const object = (name: string, box: number[]) =>
+    `<object><name>${name}</name><difficult>0</difficult><bndbox><xmin>${box[0]}</xmin><ymin>${box[1]}</ymin><xmax>${box[2]}</xmax><ymax>${box[3]}</ymax></bndbox></object>`;
+  mkdirSync(join(root, 'Annotations'), { recursive: true });
+  mkdirSync(join(root, 'ImageSets', 'Main'), { recursive: true });
+  writeFileSync(
+    join(root, 'Annotations', '000001.xml'),
+    `<annotation><size><width>64</width><height>64</height></size>${object('circle', [1, 1, 10, 10])}${object('star', [21, 21, 40, 40])}</annotation>`,
+  );
+  writeFileSync(join(root, 'ImageSets', 'Main', 'test.txt'), '000001\n');
+  writeFileSync(join(root, 'classes.txt'), 'star\ncircle\n');
+  const dets = write('shapes-dets.json', [
+    { image_id: 1, category_id: 2, bbox: [0, 0, 10, 10], score: 0.9 },
+    { image_id: 1, category_id: 1, bbox: [20, 20, 20, 20], score: 0.8 },
+  ]);
+
+  it('with --root, ids index the classes.txt of the set (as evaluate-detector writes them)', async () => {
+    const r = await runCli(['eval', 'voc', '--root', root, '--dets', dets, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const perClass = JSON.parse(r.stdout).per_class;
+    expect(Object.keys(perClass).sort()).toEqual(['circle', 'star']);
+    for (const ap of Object.values(perClass)) expect(ap).toBeCloseTo(1, 9);
+  });
+
+  it('without a class order for them, the CLI asks for --classes instead of scoring 0', async () => {
+    const args = ['eval', 'voc', '--annotations', join(root, 'Annotations')];
+    args.push('--imageset', join(root, 'ImageSets', 'Main', 'test.txt'), '--dets', dets);
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/shapes-dets\.json: numeric category ids .*VOC's 20 classes.*\(circle, star\)/);
+    const given = await runCli([...args, '--classes', 'star,circle', '--json']);
+    expect(given.code, given.stderr).toBe(0);
+    expect(JSON.parse(given.stdout).mAP).toBeCloseTo(1, 9);
   });
 });
 

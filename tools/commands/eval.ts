@@ -23,6 +23,7 @@ import {
   readVocResultFiles,
   vocDetectionsFromCocoJson,
 } from '../../detection/eval/voc-io.js';
+import { resolveVocClasses } from '../../data/detection/voc.js';
 import { printJson, verboseLog } from '../common.js';
 
 interface CocoOpts {
@@ -102,7 +103,24 @@ async function runVoc(opts: VocOpts, cmd: Command): Promise<void> {
   const isJson = opts.dets.toLowerCase().endsWith('.json');
   if (isJson) {
     const doc = await readJsonDocument(opts.dets);
-    detections = vocDetectionsFromCocoJson(doc, given ?? VOC_CLASSES, ids, opts.dets);
+    // A numeric category_id is a 1-based index into the set's class order: the one training and
+    // evaluate-detector read from --root (classes.txt, ...), else VOC's 20.
+    let order: readonly string[] = given ?? VOC_CLASSES;
+    if (!given && opts.root) {
+      const resolved = resolveVocClasses(opts.root);
+      order = resolved.classes;
+      if (resolved.note) process.stderr.write(`resdet: ${resolved.note}\n`);
+    }
+    const unknown = [...gtClasses].filter((c) => !order.includes(c));
+    const numeric =
+      Array.isArray(doc) &&
+      doc.some((r) => typeof (r as { category_id?: unknown } | null)?.category_id === 'number');
+    if (!given && numeric && unknown.length > 0)
+      throw new UsageError(
+        `${opts.dets}: numeric category ids would be read as indices into ${order === VOC_CLASSES ? "VOC's 20 classes" : 'the class list'}, but the annotations name other classes (${unknown.slice(0, 5).join(', ')})`,
+        'pass --classes with the class names in category-id order (id 1 first), or --root of a set with classes.txt',
+      );
+    detections = vocDetectionsFromCocoJson(doc, order, ids, opts.dets);
   } else {
     if (!opts.dets.includes('{cls}') && !opts.dets.includes('%s'))
       throw new UsageError(
