@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { ResdetError } from '../../core/errors.js';
 import type { ChartSeries, LineChartSpec } from '../../core/plot.js';
 
@@ -22,7 +22,9 @@ interface MetricsRecord {
   top1Error?: number;
 }
 
-export function readRunCurves(path: string, name?: string): RunCurves {
+export function readRunCurves(given: string, name?: string): RunCurves {
+  // A run directory stands for its metrics.jsonl.
+  const path = existsSync(given) && statSync(given).isDirectory() ? join(given, 'metrics.jsonl') : given;
   if (!existsSync(path)) {
     throw new ResdetError(
       `${path}: metrics file not found`,

@@ -21,14 +21,24 @@ export const DEFAULT_STREAM_THRESHOLD = 64 * 1024 * 1024;
 const NON_FINITE = /(?<=[:,[]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g;
 
 function fileSize(path: string): number {
+  let stats: ReturnType<typeof statSync>;
   try {
-    return statSync(path).size;
+    stats = statSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ResdetError(
       code === 'ENOENT' ? `${path}: no such file` : `cannot read ${path}: ${(err as Error).message}`,
     );
   }
+  if (stats.isDirectory())
+    throw new ResdetError(`${path}: is a directory, not a JSON file`, 'give the .json file itself');
+  return stats.size;
+}
+
+/** JSON.parse quotes the text near the error: keep a binary file's bytes off the terminal. */
+function printable(message: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+  return message.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]+/g, '?');
 }
 
 /** Returns the document: an array, or an object whose array members were streamed element by element. */
@@ -49,7 +59,7 @@ export async function readJsonDocument(path: string, opts: ReadJsonOptions = {})
         }
       }
       throw new ResdetError(
-        `${path}: malformed JSON: ${(err as Error).message}`,
+        `${path}: malformed JSON: ${printable((err as Error).message)}`,
         'check that the file is complete (not truncated) and valid JSON',
       );
     }

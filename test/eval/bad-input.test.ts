@@ -69,6 +69,21 @@ describe('COCO bad input', () => {
     expect(await loadError(gtDoc(), [good, bad])).toMatch(pattern);
   });
 
+  it('a directory or a binary file names the path, without echoing raw bytes', async () => {
+    const dir = join(tmp, 'a-dir.json');
+    mkdirSync(dir, { recursive: true });
+    await expect(loadCocoDataset(dir)).rejects.toThrow(/a-dir\.json: is a directory, not a JSON file/);
+    const binary = write('image.json', '');
+    writeFileSync(binary, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x07, 0x1b]));
+    const message = await loadCocoDataset(binary).then(
+      () => '',
+      (err: Error) => err.message,
+    );
+    expect(message).toMatch(/image\.json: malformed JSON/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting none reach the terminal
+    expect(message).not.toMatch(/[\u0000-\u001f\ufffd]/);
+  });
+
   it('zero and negative box sizes', async () => {
     expect(await loadError(gtDoc(), [good, good, { ...good, bbox: [0, 0, 0, 5] }])).toMatch(
       /dt\.json: \[2\]: bbox \[0,0,0,5\] has width 0/,

@@ -33,6 +33,8 @@ describe('curves from metrics.jsonl', () => {
     expect(c.test).toEqual([[20, 45]]);
     expect(c.val).toEqual([[20, 47]]);
     expect(c.itersPerEpoch).toBe(20);
+    // The run directory itself stands for its metrics.jsonl (it failed with a bare EISDIR).
+    expect(readRunCurves(dir)).toEqual(c);
     const spec = curvesChart([c], { epochs: true });
     expect(spec.series.map((s) => [s.name, s.dashed ?? false])).toEqual([
       ['run1 train', true],
