@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DatasetStats } from '../../data/detection/stats.js';
@@ -119,5 +119,30 @@ describe('resdet data', () => {
   it('rejects a bad spec or kind as a usage error', async () => {
     expect((await cli(['data', 'stats', '--data', 'yolo:x'])).code).toBe(2);
     expect((await cli(['data', 'synth', '--kind', 'cars', '--out', dir])).code).toBe(2);
+  });
+
+  it('synth will not write over a folder that is not empty unless --force', async () => {
+    const before = readFileSync(join(dir, 'ImageSets', 'Main', 'train.txt'), 'utf8');
+    const r = await cli(['data', 'synth', '--out', dir, '--train', '1', '--test', '1', '--size', '32']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is not empty: .*\n {2}hint: .*--force/);
+    expect(readFileSync(join(dir, 'ImageSets', 'Main', 'train.txt'), 'utf8')).toBe(before);
+    const other = tempDir();
+    writeFileSync(join(other, 'notes.txt'), 'mine');
+    const forced = await cli([
+      'data',
+      'synth',
+      '--out',
+      other,
+      '--train',
+      '1',
+      '--test',
+      '1',
+      '--size',
+      '32',
+      '--force',
+    ]);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(readFileSync(join(other, 'notes.txt'), 'utf8')).toBe('mine');
   });
 });

@@ -2,6 +2,7 @@
  * `resdet data`: detection datasets — convert between VOC and COCO, write synthetic sets, and
  * count what a set holds (and what is wrong with it).
  */
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { Progress } from '../../core/progress.js';
@@ -32,6 +33,7 @@ interface SynthOpts {
   seed: number;
   quality: number;
   fashionDir?: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -105,8 +107,21 @@ function registerSynth(data: Command): void {
     .option('--seed <n>', 'random seed', parseIntOption('--seed', 0), 0)
     .option('--quality <q>', 'JPEG quality 1-100', parseIntOption('--quality', 1), 90)
     .option('--fashion-dir <dir>', 'Fashion-MNIST idx files (default /usr/share/datasets/fashion-mnist)')
+    .option('--force', 'write into a folder that is not empty (files of the same name are replaced)')
     .option('--json', 'machine-readable output')
     .action(async (opts: SynthOpts) => {
+      // Same names (000001.jpg, train.txt, ...) would replace another set's files and leave its
+      // other files mixed in with the new set.
+      if (
+        !opts.force &&
+        existsSync(opts.out) &&
+        statSync(opts.out).isDirectory() &&
+        readdirSync(opts.out).length > 0
+      )
+        throw new UsageError(
+          `${opts.out} is not empty: a synthetic set written there would replace or mix with its files`,
+          'choose a new or empty --out, or pass --force',
+        );
       const bar = new Progress({
         total: opts.train + opts.test,
         label: `synth ${opts.kind}`,
