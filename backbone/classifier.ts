@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
 import {
   type CheckpointConfig,
   loadCheckpoint,
@@ -97,6 +98,13 @@ export function loadClassifierModel(dir: string): { model: ResNet; config: Check
     );
   }
   const resnetConfig = checkpointResNetConfig(ckpt.config, dir);
+  // Labels are looked up by output index: a list of another length would misname every class.
+  if (ckpt.config.classes.length !== resnetConfig.numClasses) {
+    throw new ResdetError(
+      `${join(dir, 'config.json')}: ${ckpt.config.classes.length} class names for a model with ${resnetConfig.numClasses} outputs`,
+      'the "classes" list needs one name per output, in output order',
+    );
+  }
   const model = buildResNet(resnetConfig, { initialize: false });
   try {
     model.loadStateDict(ckpt.weights);
