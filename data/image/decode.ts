@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import sharp from 'sharp';
 import { ResdetError } from '../../core/errors.js';
 
@@ -51,6 +51,9 @@ export async function decodeImage(input: string | Buffer, opts: DecodeOptions = 
   const label = opts.label ?? (typeof input === 'string' ? input : '<image buffer>');
   if (typeof input === 'string' && !existsSync(input)) {
     throw new ResdetError(`${label}: file not found`, 'check the image path');
+  }
+  if (typeof input === 'string' && statSync(input).isDirectory()) {
+    throw new ResdetError(`${label}: is a directory, not an image`, 'give image files, e.g. DIR/*.jpg');
   }
   const limit = opts.limitInputPixels === undefined ? true : opts.limitInputPixels;
   const open = () => sharp(input, { limitInputPixels: limit, failOn: 'error' });

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { decodeImage } from '../../data/image/decode.js';
@@ -74,6 +77,8 @@ describe('decodeImage', () => {
     expect((await errorOf(decodeImage('/no/such/image.jpg'))).message).toBe(
       '/no/such/image.jpg: file not found',
     );
+    const folder = mkdtempSync(join(tmpdir(), 'resdet-decode-dir-'));
+    expect((await errorOf(decodeImage(folder))).message).toBe(`${folder}: is a directory, not an image`);
     const corrupt = await errorOf(decodeImage(Buffer.from('not an image at all'), { label: 'upload.jpg' }));
     expect(corrupt.message).toContain('upload.jpg: not an image in a supported format');
     const png = await raw().png().toBuffer();
