@@ -55,8 +55,13 @@ export function readVocXml(path: string): VocObject[] {
   }
   const ann = doc.annotation as Record<string, unknown> | undefined;
   if (!ann || typeof ann !== 'object') throw new ResdetError(`${path}: no <annotation> element`);
-  const objs = (ann.object as Record<string, unknown>[] | undefined) ?? [];
-  return objs.map((o, i) => {
+  // A truncated file ("<annotation><object>") parses leniently to a lone "" instead of a list.
+  const raw = ann.object;
+  const objs = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) as unknown[];
+  return objs.map((entry, i) => {
+    if (entry === null || typeof entry !== 'object')
+      throw new ResdetError(`${path}: object ${i}: empty or malformed <object> (truncated file?)`);
+    const o = entry as Record<string, unknown>;
     if (typeof o.name !== 'string' || o.name.trim() === '')
       throw new ResdetError(`${path}: object ${i}: missing <name>`);
     const bb = o.bndbox as Record<string, unknown> | undefined;

@@ -164,6 +164,11 @@ describe('VOC bad input', () => {
     expect(() => readVocXml(xml)).toThrow(/a\.xml: object 0 \(car\): bndbox \[5,1,3,9\] has negative size/);
     const noBox = write('b.xml', '<annotation><object><name>car</name></object></annotation>');
     expect(() => readVocXml(noBox)).toThrow(/b\.xml: object 0 \(car\): missing <bndbox>/);
+    // Truncated: the parser gives a lone "" instead of a list (it failed with "objs.map is not a function").
+    const cut = write('c.xml', '<annotation><object>\n');
+    expect(() => readVocXml(cut)).toThrow(
+      /c\.xml: object 0: empty or malformed <object> \(truncated file\?\)/,
+    );
   });
 
   it('the CLI names a detection on an image outside the image set', async () => {
