@@ -82,14 +82,14 @@ export function register(program: Command): void {
         const first = dataset.problems[0];
         const example = first ? `; first: ${first.file}: ${first.record}: ${first.message}` : '';
         const { images: badImages, objects: badObjects } = dataset.skipped;
-        if (badImages + badObjects > 0)
-          console.error(
-            `resdet: ${dataset.name}: left out ${badImages} image(s) and ${badObjects} object(s) with bad data${example} (\`resdet data stats --data ${flags.data} --skip-bad\` lists them)`,
-          );
         if (dataset.length === 0)
           throw new ResdetError(
             `${dataset.name}: no images to evaluate${badImages > 0 ? ` (all ${badImages} were left out as bad data${example})` : ''}`,
             'check the annotations and that the image files exist',
+          );
+        if (badImages + badObjects > 0)
+          console.error(
+            `resdet: ${dataset.name}: left out ${badImages} image(s) and ${badObjects} object(s) with bad data${example} (\`resdet data stats --data ${flags.data} --skip-bad\` lists them)`,
           );
         if (dataset.classes.join('\n') !== detector.classes.join('\n')) {
           throw new UsageError(
