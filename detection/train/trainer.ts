@@ -55,6 +55,8 @@ export type StopReason = 'done' | 'time-limit' | 'signal';
 export interface TrainResult {
   iteration: number;
   stoppedBy: StopReason;
+  /** The signal that stopped the run, when stoppedBy is 'signal'. */
+  signal?: NodeJS.Signals;
   /** Seconds spent training in this process, and in total over resumes. */
   seconds: number;
   totalSeconds: number;
@@ -89,7 +91,7 @@ export async function runTraining(
   });
   // Messages go above the progress bar, or to opts.log when the bar is silent.
   const note = (line: string) => (opts.silent ? opts.log?.(line) : progress.log(line));
-  let stopSignal: string | undefined;
+  let stopSignal: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     stopSignal = sig;
     note(`${sig}: stopping after this iteration and saving a checkpoint`);
@@ -161,6 +163,9 @@ export async function runTraining(
   let stoppedBy: StopReason = 'done';
   try {
     while (iteration < total) {
+      // A small cached set makes every await below resolve as a microtask: without a turn of the
+      // event loop, SIGINT/SIGTERM handlers would wait for the next checkpoint (500 iterations).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (stopSignal) {
         stoppedBy = 'signal';
         break;
@@ -240,6 +245,7 @@ export async function runTraining(
   return {
     iteration,
     stoppedBy,
+    signal: stoppedBy === 'signal' ? stopSignal : undefined,
     seconds: elapsed(),
     totalSeconds: (opts.elapsedBefore ?? 0) + elapsed(),
     lastLoss,

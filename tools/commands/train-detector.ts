@@ -184,5 +184,8 @@ export function register(program: Command): void {
         );
         console.log(`checkpoint, metrics.jsonl and loss.png in ${result.checkpoint}`);
       }
+      // Interrupted is not finished: the shell's codes, as pretrain uses.
+      if (result.signal === 'SIGINT') process.exitCode = 130;
+      if (result.signal === 'SIGTERM') process.exitCode = 143;
     });
 }
