@@ -210,6 +210,13 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     }
     const t = loaded.meta.training ?? {};
     startIteration = Number(t.iteration ?? 0);
+    if (startIteration >= opts.iterations) {
+      model.dispose();
+      throw new UsageError(
+        `--resume: ${opts.out} is already at iteration ${startIteration}, and --iterations is ${opts.iterations}`,
+        `give a larger --iterations (the run's total) to train on`,
+      );
+    }
     rngState = typeof t.rngState === 'number' ? t.rngState : undefined;
     elapsedBefore = Number(t.elapsedSeconds ?? 0);
     imagesPerBatch = Number(t.imagesPerBatch ?? imagesPerBatch);

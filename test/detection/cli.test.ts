@@ -168,6 +168,24 @@ describe('detector CLI', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already holds a checkpoint/);
 
+    const done = await runCli(
+      [
+        'train-detector',
+        '--data',
+        `voc:${data}:train`,
+        '--backbone',
+        'resnet18-w8',
+        '--out',
+        model,
+        '--resume',
+        '--iterations',
+        '4',
+      ],
+      { env },
+    );
+    expect(done.code).toBe(2);
+    expect(done.stderr).toMatch(/already at iteration 4, and --iterations is 4/);
+
     const ev = await runCli(
       [
         'evaluate-detector',
