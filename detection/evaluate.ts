@@ -137,7 +137,9 @@ export function cocoGroundTruth(
     const keep = new Set(results.map((r) => r.sample.imageId));
     // The dataset loader already skipped (and reported) images it could not read and boxes without
     // area; the evaluator would refuse both, so the ground truth leaves out the same records.
-    const kept = doc.annotations?.filter((a) => keep.has(Number(a?.image_id)) && !isFlatBox(a?.bbox));
+    const kept = doc.annotations?.filter(
+      (a) => typeof a?.image_id === 'number' && keep.has(a.image_id) && !isFlatBox(a?.bbox),
+    );
     return { ...doc, images: doc.images.filter((im) => keep.has(im.id)), annotations: kept };
   }
   return cocoInstances(

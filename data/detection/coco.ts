@@ -107,7 +107,12 @@ export async function openCoco(
       continue;
     }
     annIds.add(a.id);
-    const img = byId.get(Number(a.image_id));
+    // pycocotools matches image ids by value and type: "1" is not image 1, so it is not guessed here.
+    if (typeof a.image_id !== 'number') {
+      bad('bad-record', `image_id ${JSON.stringify(a.image_id)} must be a number`);
+      continue;
+    }
+    const img = byId.get(a.image_id);
     if (!img) {
       bad('bad-record', `image_id ${a.image_id} is not in "images"`);
       continue;

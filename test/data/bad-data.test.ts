@@ -196,6 +196,18 @@ describe('bad COCO data', () => {
     });
   });
 
+  it('an image_id given as a string (pycocotools would not match it to image 1)', async () => {
+    const ann = await cocoWith((d) => {
+      d.annotations[1].image_id = '2';
+    });
+    await expectBad((skipBad) => openCoco(ann, undefined, { skipBad }), {
+      kind: 'bad-record',
+      mentions: ['annotation id 11', 'image_id "2" must be a number'],
+      length: 2,
+      skipped: { images: 0, objects: 1 },
+    });
+  });
+
   it('unknown category id', async () => {
     const ann = await cocoWith((d) => {
       d.annotations[1].category_id = 99;
