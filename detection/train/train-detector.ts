@@ -44,11 +44,15 @@ export interface TrainDetectorOptions {
   /** Dataset spec (voc:ROOT:split, coco:ANN.json:IMAGE_DIR, A+B). */
   data: string;
   out: string;
-  /** A classifier checkpoint directory (pretrained: frozen BN) or an architecture name (from scratch). */
-  backbone: string;
+  /**
+   * A classifier checkpoint directory (pretrained: frozen BN) or an architecture name (from
+   * scratch). Required for a new run; a resumed run has its backbone in the checkpoint.
+   */
+  backbone?: string;
   /** First-stage width for a from-scratch backbone (16 gives the small CPU detector). */
   baseWidth?: number;
-  iterations: number;
+  /** The run's total (default DEFAULT_DETECTOR_ITERATIONS; a resumed run keeps its own unless given). */
+  iterations?: number;
   maxMinutes?: number;
   /** Shrink the run (and its lr steps) to what fits in maxMinutes at the measured speed. */
   fitToTime?: boolean;
@@ -150,6 +154,19 @@ function resolveBackbone(spec: string, baseWidth: number | undefined): BackboneS
   return { arch: parsed.arch, pretrained: false, baseWidth: baseWidth ?? parsed.baseWidth };
 }
 
+function requiredBackbone(backbone: string | undefined): string {
+  if (backbone === undefined) {
+    throw new UsageError(
+      'a new run needs --backbone',
+      'give a classifier checkpoint or an architecture (resnet50, resnet18-w16, ...), or --resume a run',
+    );
+  }
+  return backbone;
+}
+
+/** The paper-style default run length when none is given. */
+export const DEFAULT_DETECTOR_ITERATIONS = 5000;
+
 /**
  * `resdet train-detector` as a library call: opens the data, builds (or resumes) the detector,
  * trains it and writes checkpoints, metrics.jsonl and loss.png to `out`.
@@ -157,6 +174,8 @@ function resolveBackbone(spec: string, baseWidth: number | undefined): BackboneS
 export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDetectorResult> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const hasCheckpoint = existsSync(join(opts.out, CONFIG_FILE));
+  // Checked before the data is opened: a usage error should not wait for a large set.
+  if (!opts.resume) requiredBackbone(opts.backbone);
   if (opts.resume && !hasCheckpoint) {
     throw new UsageError(
       `--resume: ${opts.out} holds no checkpoint to resume`,
@@ -198,6 +217,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
   let schedule: LrSchedule;
   let seed = opts.seed ?? 0;
   let extra: Record<string, unknown> = {};
+  let iterations = opts.iterations ?? DEFAULT_DETECTOR_ITERATIONS;
   if (opts.resume) {
     const loaded = loadDetectorCheckpoint(opts.out, { optimizer: true });
     model = loaded.model;
@@ -210,11 +230,12 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     }
     const t = loaded.meta.training ?? {};
     startIteration = Number(t.iteration ?? 0);
-    if (startIteration >= opts.iterations) {
+    iterations = opts.iterations ?? Number(t.iterations ?? iterations);
+    if (startIteration >= iterations) {
       model.dispose();
       throw new UsageError(
-        `--resume: ${opts.out} is already at iteration ${startIteration}, and --iterations is ${opts.iterations}`,
-        `give a larger --iterations (the run's total) to train on`,
+        `--resume: ${opts.out} is already at iteration ${startIteration}, and ${opts.iterations === undefined ? "the run's total" : '--iterations'} is ${iterations}`,
+        "give a larger --iterations (the run's new total) to train on",
       );
     }
     rngState = typeof t.rngState === 'number' ? t.rngState : undefined;
@@ -222,15 +243,16 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     imagesPerBatch = Number(t.imagesPerBatch ?? imagesPerBatch);
     seed = Number(t.seed ?? seed);
     schedule =
-      (t.schedule as LrSchedule) ?? scheduleFor(opts, imagesPerBatch, model.config.backbone.frozenBn);
+      (t.schedule as LrSchedule) ??
+      scheduleFor(opts, iterations, imagesPerBatch, model.config.backbone.frozenBn);
     extra = loaded.meta.extra ?? {};
     if (loaded.optimizer) {
       optimizerState = {};
       for (const name of loaded.optimizer.names()) optimizerState[name] = loaded.optimizer.tensor(name);
     }
-    log(`resuming ${opts.out} at iteration ${startIteration} of ${opts.iterations}`);
+    log(`resuming ${opts.out} at iteration ${startIteration} of ${iterations}`);
   } else {
-    const bb = resolveBackbone(opts.backbone, opts.baseWidth);
+    const bb = resolveBackbone(requiredBackbone(opts.backbone), opts.baseWidth);
     const config = detectorConfig({
       arch: bb.arch,
       numClasses: dataset.classes.length,
@@ -258,7 +280,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       minSize: opts.minSize ?? 600,
       maxSize: opts.maxSize ?? 1000,
     };
-    schedule = scheduleFor(opts, imagesPerBatch, bb.pretrained);
+    schedule = scheduleFor(opts, iterations, imagesPerBatch, bb.pretrained);
     extra = { dataset: opts.data, backbone: opts.backbone, pretrained: bb.pretrained };
   }
 
@@ -290,7 +312,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
   try {
     const result = await runTraining(model, loader, {
       out: opts.out,
-      iterations: opts.iterations,
+      iterations,
       schedule,
       momentum: 0.9,
       weightDecay: 1e-4,
@@ -321,15 +343,20 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
   }
 }
 
-function scheduleFor(opts: TrainDetectorOptions, imagesPerBatch: number, pretrained: boolean): LrSchedule {
+function scheduleFor(
+  opts: TrainDetectorOptions,
+  iterations: number,
+  imagesPerBatch: number,
+  pretrained: boolean,
+): LrSchedule {
   return {
     // Fine-tuning a pretrained trunk (frozen BN): 0.0025 per image, between py-faster-rcnn's
     // 0.001 and detectron2's 0.02 per 16 images. From scratch (batch-statistics BN): 0.01 per
     // image, the rate of the shapes run in the README.
     baseLr: opts.lr ?? (pretrained ? 0.0025 : 0.01) * imagesPerBatch,
-    warmupIters: opts.warmupIters ?? Math.min(500, Math.round(opts.iterations / 10)),
+    warmupIters: opts.warmupIters ?? Math.min(500, Math.round(iterations / 10)),
     warmupFactor: 0.001,
-    steps: opts.steps ?? defaultSteps(opts.iterations),
+    steps: opts.steps ?? defaultSteps(iterations),
     gamma: 0.1,
   };
 }

@@ -168,23 +168,19 @@ describe('detector CLI', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already holds a checkpoint/);
 
-    const done = await runCli(
-      [
-        'train-detector',
-        '--data',
-        `voc:${data}:train`,
-        '--backbone',
-        'resnet18-w8',
-        '--out',
-        model,
-        '--resume',
-        '--iterations',
-        '4',
-      ],
-      { env },
-    );
+    const done = await runCli(['train-detector', '--data', `voc:${data}:train`, '--out', model, '--resume'], {
+      env,
+    });
     expect(done.code).toBe(2);
-    expect(done.stderr).toMatch(/already at iteration 4, and --iterations is 4/);
+    expect(done.stderr).toMatch(/already at iteration 4, and the run's total is 4/);
+    const noBackbone = await runCli(
+      ['train-detector', '--data', `voc:${data}:train`, '--out', join(tmp, 'nb')],
+      {
+        env,
+      },
+    );
+    expect(noBackbone.code).toBe(2);
+    expect(noBackbone.stderr).toMatch(/a new run needs --backbone/);
 
     const ev = await runCli(
       [

@@ -1,5 +1,9 @@
 import { type Command, Option } from 'commander';
-import { type TrainDetectorOptions, trainDetector } from '../../detection/train/train-detector.js';
+import {
+  DEFAULT_DETECTOR_ITERATIONS,
+  type TrainDetectorOptions,
+  trainDetector,
+} from '../../detection/train/train-detector.js';
 import {
   parseFloatOption,
   parseIntOption,
@@ -35,12 +39,16 @@ export function register(program: Command): void {
       '--data <spec>',
       'training set: voc:ROOT[:split] | coco:ANN.json[:IMAGE_DIR] (A+B for a union)',
     )
-    .requiredOption(
+    .option(
       '--backbone <dir|arch>',
-      'classifier checkpoint (pretrained: frozen BN, conv1+conv2_x frozen) or an architecture trained from scratch: resnet50, resnet18, resnet18-w16 (16-channel first stage) ...',
+      'classifier checkpoint (pretrained: frozen BN, conv1+conv2_x frozen) or an architecture trained from scratch: resnet50, resnet18, resnet18-w16 (16-channel first stage) ...; required unless --resume',
     )
     .requiredOption('--out <dir>', 'checkpoint directory (also metrics.jsonl and loss.png)')
-    .option('--iterations <n>', 'total iterations', parseIntOption('--iterations', 1), 5000)
+    .option(
+      '--iterations <n>',
+      `total iterations (default ${DEFAULT_DETECTOR_ITERATIONS}; with --resume, the run's own total)`,
+      parseIntOption('--iterations', 1),
+    )
     .option(
       '--max-minutes <m>',
       'stop with a checkpoint after this many minutes',
