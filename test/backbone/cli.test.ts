@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -170,6 +170,17 @@ describe('resdet import / export / classify', () => {
     const r = await cli(['classify', '--model', ckpt, join(tmp, 'nope.jpg')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('nope.jpg: file not found');
+  });
+
+  it('with several images, one that cannot be read does not hide the others', async () => {
+    const corrupt = join(tmp, 'corrupt.jpg');
+    writeFileSync(corrupt, 'not a jpeg');
+    const r = await cli(['classify', '--model', ckpt, '--json', '--topk', '1', png, corrupt, png]);
+    expect(r.code).toBe(1);
+    const results = JSON.parse(r.stdout);
+    expect(results.map((x: { image: string }) => x.image)).toEqual([png, png]);
+    expect(r.stderr).toContain('corrupt.jpg');
+    expect(r.stderr).toMatch(/1 of 3 images failed/);
   });
 });
 

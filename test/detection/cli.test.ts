@@ -78,6 +78,14 @@ describe('detector CLI', () => {
     const meta = await sharp(drawn).metadata();
     expect([meta.width, meta.height]).toEqual([64, 64]);
 
+    const corrupt = join(tmp, 'corrupt.png');
+    writeFileSync(corrupt, 'not a png');
+    const several = await runCli(['detect', '--model', model, '--json', corrupt, image], { env });
+    expect(several.code).toBe(1);
+    expect(JSON.parse(several.stdout).map((x: { image: string }) => x.image)).toEqual([image]);
+    expect(several.stderr).toContain('corrupt.png');
+    expect(several.stderr).toMatch(/1 of 2 images failed/);
+
     const missing = await runCli(['detect', '--model', model, join(tmp, 'nope.jpg')], { env });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/nope\.jpg: no such file/);

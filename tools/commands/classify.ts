@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadClassifier, type Prediction } from '../../backbone/classifier.js';
 import { decodeImage } from '../../data/image/decode.js';
 import { parseIntOption, printJson, useBackend } from '../common.js';
+import { forEachImage } from '../per-image.js';
 
 interface ClassifyCliOptions {
   model: string;
@@ -28,13 +29,12 @@ export function register(program: Command): void {
     .action(async (images: string[], opts: ClassifyCliOptions, cmd: Command) => {
       await useBackend(cmd);
       const classifier = loadClassifier(opts.model);
-      const results: ImageResult[] = [];
+      let run: Awaited<ReturnType<typeof forEachImage<ImageResult>>>;
       try {
-        for (const image of images) {
+        run = await forEachImage(images, async (image): Promise<ImageResult> => {
           // Alpha is dropped, not blended: the same pixels torchvision's PIL `convert("RGB")` loader sees.
           const rgb = await decodeImage(image, { alpha: 'discard' });
           const top = await classifier.classify(rgb, { topk: opts.topk, noResize: !opts.resize });
-          results.push({ image, top });
           if (!opts.json) {
             console.log(image);
             top.forEach((p, i) => {
@@ -43,10 +43,12 @@ export function register(program: Command): void {
               );
             });
           }
-        }
+          return { image, top };
+        });
       } finally {
         classifier.dispose();
       }
-      if (opts.json) printJson(results);
+      if (opts.json) printJson(run.results);
+      run.finish();
     });
 }

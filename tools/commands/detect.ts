@@ -6,6 +6,7 @@ import { decodeImage } from '../../data/image/decode.js';
 import { loadDetector } from '../../detection/detector.js';
 import { drawDetections } from '../../detection/draw.js';
 import { parseFloatOption, parseIntOption, printJson, useBackend } from '../common.js';
+import { forEachImage } from '../per-image.js';
 
 interface DetectFlags {
   model: string;
@@ -54,8 +55,7 @@ export function register(program: Command): void {
       try {
         // Printing every low-confidence candidate is noise; evaluation uses the model's 0.05.
         const scoreThreshold = flags.scoreThreshold ?? 0.5;
-        const results = [];
-        for (const image of images) {
+        const run = await forEachImage(images, async (image) => {
           const rgb = await decodeImage(image);
           const t0 = performance.now();
           const detections = await detector.detect(rgb, {
@@ -68,14 +68,14 @@ export function register(program: Command): void {
             drawn = drawPath(flags.draw, image, images.length);
             await drawDetections(rgb, detections, drawn, { classes: detector.classes });
           }
-          results.push({
+          const result = {
             image,
             width: rgb.width,
             height: rgb.height,
             ms: Math.round(ms),
             detections,
             drawn,
-          });
+          };
           if (!flags.json) {
             console.log(
               `${image} (${rgb.width}x${rgb.height}, ${Math.round(ms)} ms): ${detections.length} detections`,
@@ -86,8 +86,10 @@ export function register(program: Command): void {
             }
             if (drawn) console.log(`  drawn to ${drawn}`);
           }
-        }
-        if (flags.json) printJson(images.length === 1 ? results[0] : results);
+          return result;
+        });
+        if (flags.json) printJson(images.length === 1 ? run.results[0] : run.results);
+        run.finish();
       } finally {
         detector.dispose();
       }
