@@ -90,6 +90,9 @@ describe('resdet serve', () => {
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('nope');
+    // The first line already says why the server is stopping.
+    const first = r.stderr.split('\n').find((l) => l.startsWith('resdet serve:')) ?? '';
+    expect(first).toMatch(/could not load the models \(.*nope/);
   });
 
   it('usage errors -> exit 2', async () => {

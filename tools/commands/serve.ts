@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { UsageError } from '../../core/errors.js';
+import { describeError, UsageError } from '../../core/errors.js';
 import { DEFAULTS } from '../../server/app.js';
 import { loadModels, loadModelsInWorker } from '../../server/models.js';
 import { startServer } from '../../server/start.js';
@@ -109,7 +109,8 @@ export function register(program: Command): void {
       try {
         models = await loading;
       } catch (err) {
-        await running.shutdown('model loading failed');
+        // The reason leads the shutdown lines, so the first line already says what went wrong.
+        await running.shutdown(`could not load the models (${describeError(err).split('\n')[0]})`);
         throw err;
       }
       const what = [`detector ${models.detector.info.name} (${models.detector.info.arch})`];
