@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { type BackendName, initBackend, requestedBackend } from '../core/backend.js';
 import { UsageError } from '../core/errors.js';
+import { MAX_WASM_THREADS } from '../core/kernels/wasm-threads.js';
 
 /** Options every command sees (declared on the root program). */
 export interface GlobalOptions {
@@ -91,10 +92,12 @@ export function applyWasmThreads(threads: number | undefined, job: 'long' | 'sho
     process.env.RESDET_WASM_THREADS = String(longJobWasmThreads());
 }
 
-/** Every core, within the threaded build's 1-8. */
+/** Every core, within the threaded build's 1-MAX_WASM_THREADS. */
 export function longJobWasmThreads(): number {
-  return Math.max(1, Math.min(8, availableParallelism()));
+  return Math.max(1, Math.min(MAX_WASM_THREADS, availableParallelism()));
 }
 
-export const WASM_THREADS_HELP =
-  'wasm backend: XNNPACK threads (default: every core, 1-8; sets RESDET_WASM_THREADS)';
+export const WASM_THREADS_HELP = `wasm backend: XNNPACK threads (default: every core, 1-${MAX_WASM_THREADS}; sets RESDET_WASM_THREADS)`;
+
+/** The commander parser of every long job's `--threads`. */
+export const parseThreadsOption = parseIntOption('--threads', 1, MAX_WASM_THREADS);

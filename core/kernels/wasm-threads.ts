@@ -101,13 +101,16 @@ export async function useThreadedWasm(threads: number): Promise<boolean> {
   return true;
 }
 
+/** The most XNNPACK threads resdet asks the threaded build for (RESDET_WASM_THREADS, --threads). */
+export const MAX_WASM_THREADS = 8;
+
 /** Threads asked for by RESDET_WASM_THREADS (default 1: the package's own single-threaded build). */
 export function requestedWasmThreads(): number {
   const raw = process.env.RESDET_WASM_THREADS;
   if (raw === undefined || raw.trim() === '') return 1;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 8) {
-    throw new Error(`RESDET_WASM_THREADS: expected an integer from 1 to 8, got "${raw}"`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) {
+    throw new Error(`RESDET_WASM_THREADS: expected an integer from 1 to ${MAX_WASM_THREADS}, got "${raw}"`);
   }
   return n;
 }

@@ -8,7 +8,14 @@ import {
 } from '../../bench/train-step.js';
 import { archSpec } from '../../backbone/index.js';
 import { UsageError } from '../../core/errors.js';
-import { applyWasmThreads, parseIntOption, printJson, useBackend } from '../common.js';
+import {
+  applyWasmThreads,
+  parseIntOption,
+  parseThreadsOption,
+  printJson,
+  useBackend,
+  WASM_THREADS_HELP,
+} from '../common.js';
 
 interface BenchFlags {
   arch: string;
@@ -77,11 +84,7 @@ function addCommon(cmd: Command, defaultBatch: string): Command {
       5,
     )
     .option('--warmup <n>', 'untimed iterations first', parseIntOption('--warmup', 0), 1)
-    .option(
-      '--threads <n>',
-      'wasm: XNNPACK threads (default: every core, 1-8; sets RESDET_WASM_THREADS)',
-      parseIntOption('--threads', 1, 8),
-    )
+    .option('--threads <n>', WASM_THREADS_HELP, parseThreadsOption)
     .option('--json', 'print {"arch","input","batch","backend","img_per_s","ms_per_iter",...}');
 }
 

@@ -4,6 +4,7 @@ import {
   applyWasmThreads,
   parseFloatOption,
   parseIntOption,
+  parseThreadsOption,
   printJson,
   useBackend,
   WASM_THREADS_HELP,
@@ -35,7 +36,7 @@ export function register(program: Command): void {
     .option('--test <n>', 'synthetic test images', parseIntOption('--test', 1), 60)
     .option('--size <px>', 'image side (also the detector input size)', parseIntOption('--size', 64), 192)
     .option('--seed <n>', 'seed for the data and the run', parseIntOption('--seed', 0), 0)
-    .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1, 8))
+    .option('--threads <n>', WASM_THREADS_HELP, parseThreadsOption)
     .option('--json', 'print the summary as JSON')
     .action(async (flags: DemoFlags, cmd: Command) => {
       applyWasmThreads(flags.threads, 'long');

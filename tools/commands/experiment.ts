@@ -7,6 +7,7 @@ import {
   applyWasmThreads,
   parseFloatOption,
   parseIntOption,
+  parseThreadsOption,
   parseListOption,
   printJson,
   useBackend,
@@ -46,7 +47,7 @@ export function register(program: Command): void {
     .option('--test-subset <n>', 'evaluate on N test images', parseIntOption('--test-subset', 1))
     .option('--width <w>', 'first-stage width (16 as the paper)', parseIntOption('--width', 1))
     .option('--seed <s>', 'seed', parseIntOption('--seed', 0))
-    .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1, 8))
+    .option('--threads <n>', WASM_THREADS_HELP, parseThreadsOption)
     .option('--json', 'machine-readable output')
     .action(async (flags: DegradationFlags, cmd: Command) => {
       const { kind } = parseDataSpec(flags.data);

@@ -5,6 +5,7 @@ import { type PretrainOptions, pretrain } from '../../backbone/pretrain/run.js';
 import {
   parseFloatOption,
   parseIntOption,
+  parseThreadsOption,
   printJson,
   useBackend,
   applyWasmThreads,
@@ -107,7 +108,7 @@ export function register(program: Command): void {
       parseIntOption('--workers', 0),
     )
     .option('--json', 'print the result as JSON')
-    .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1, 8))
+    .option('--threads <n>', WASM_THREADS_HELP, parseThreadsOption)
     .action(async (flags: PretrainFlags, cmd: Command) => {
       if (flags.epochs !== undefined && flags.iterations !== undefined) {
         throw new UsageError('give --epochs or --iterations, not both');

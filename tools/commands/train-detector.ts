@@ -7,6 +7,7 @@ import {
 import {
   parseFloatOption,
   parseIntOption,
+  parseThreadsOption,
   parseListOption,
   printJson,
   useBackend,
@@ -144,7 +145,7 @@ export function register(program: Command): void {
     )
     .option('--no-flip', 'no horizontal flips')
     .option('--json', 'print a JSON summary at the end')
-    .option('--threads <n>', WASM_THREADS_HELP, parseIntOption('--threads', 1, 8))
+    .option('--threads <n>', WASM_THREADS_HELP, parseThreadsOption)
     .action(async (flags: TrainDetectorFlags, cmd: Command) => {
       const {
         threads,
