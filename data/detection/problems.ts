@@ -4,7 +4,7 @@ import type { DataProblem } from './types.js';
 /** How many problems an error message lists before saying "and N more". */
 const LISTED = 20;
 
-export function formatProblem(p: DataProblem): string {
+export function formatProblem(p: Pick<DataProblem, 'file' | 'record' | 'message'>): string {
   return `${p.file}: ${p.record}: ${p.message}`;
 }
 

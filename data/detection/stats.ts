@@ -1,4 +1,5 @@
 import type { DataProblem, DetectionDataset } from './types.js';
+import { formatProblem } from './problems.js';
 
 /** Box-size bins on sqrt(area) in pixels: [lo, hi). */
 export const BOX_SIZE_EDGES = [0, 8, 16, 32, 64, 128, 256, 512, Number.POSITIVE_INFINITY];
@@ -103,7 +104,7 @@ export function formatStats(st: DatasetStats): string {
   lines.push(`  COCO areas: small ${a.small}, medium ${a.medium}, large ${a.large}`);
   if (st.problems.length > 0) {
     lines.push('', `  skipped as bad data: ${st.skipped.images} image(s), ${st.skipped.objects} object(s)`);
-    for (const p of st.problems.slice(0, 50)) lines.push(`    ${p.file}: ${p.record}: ${p.message}`);
+    for (const p of st.problems.slice(0, 50)) lines.push(`    ${formatProblem(p)}`);
     if (st.problems.length > 50) lines.push(`    ... and ${st.problems.length - 50} more (see --json)`);
   }
   return lines.join('\n');

@@ -10,6 +10,7 @@ import {
 } from '../../core/checkpoint.js';
 import { ResdetError, UsageError } from '../../core/errors.js';
 import type { SafeTensor } from '../../core/safetensors.js';
+import { formatProblem } from '../../data/detection/problems.js';
 import { openDataset, parseDatasetSpec } from '../../data/detection/spec.js';
 import type { DetectionDataset } from '../../data/detection/types.js';
 import { loadDetectorCheckpoint } from '../checkpoint.js';
@@ -191,7 +192,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
   const dataset = await openDataset(opts.data, { skipBad: true });
   for (const note of dataset.notes ?? []) log(note);
   const firstProblem = dataset.problems[0];
-  const example = firstProblem ? `${firstProblem.file}: ${firstProblem.record}: ${firstProblem.message}` : '';
+  const example = firstProblem ? formatProblem(firstProblem) : '';
   if (dataset.skipped.images + dataset.skipped.objects > 0) {
     log(
       `${dataset.name}: skipped ${dataset.skipped.images} images and ${dataset.skipped.objects} objects with bad data (first: ${example})`,

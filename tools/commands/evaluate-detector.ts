@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ResdetError, UsageError } from '../../core/errors.js';
 import { openCoco } from '../../data/detection/coco.js';
 import { readCocoInstances } from '../../data/detection/coco-source.js';
+import { formatProblem } from '../../data/detection/problems.js';
 import { openDataset, parseDatasetSpec } from '../../data/detection/spec.js';
 import { loadDetector } from '../../detection/detector.js';
 import { cocoSummaryJson, formatCocoSummary } from '../../detection/eval/coco.js';
@@ -80,7 +81,7 @@ export function register(program: Command): void {
         // Bad records are left out of the ground truth (as training does); say so, since the mAP
         // then covers less than the set holds.
         const first = dataset.problems[0];
-        const example = first ? `; first: ${first.file}: ${first.record}: ${first.message}` : '';
+        const example = first ? `; first: ${formatProblem(first)}` : '';
         const { images: badImages, objects: badObjects } = dataset.skipped;
         if (dataset.length === 0)
           throw new ResdetError(
