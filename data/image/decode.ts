@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import sharp from 'sharp';
 import { ResdetError } from '../../core/errors.js';
 
@@ -49,11 +49,12 @@ function describeSharpError(label: string, err: unknown): ResdetError {
  */
 export async function decodeImage(input: string | Buffer, opts: DecodeOptions = {}): Promise<RgbImage> {
   const label = opts.label ?? (typeof input === 'string' ? input : '<image buffer>');
-  if (typeof input === 'string' && !existsSync(input)) {
-    throw new ResdetError(`${label}: file not found`, 'check the image path');
-  }
-  if (typeof input === 'string' && statSync(input).isDirectory()) {
-    throw new ResdetError(`${label}: is a directory, not an image`, 'give image files, e.g. DIR/*.jpg');
+  if (typeof input === 'string') {
+    const stat = statSync(input, { throwIfNoEntry: false });
+    if (!stat) throw new ResdetError(`${label}: file not found`, 'check the image path');
+    if (stat.isDirectory()) {
+      throw new ResdetError(`${label}: is a directory, not an image`, 'give image files, e.g. DIR/*.jpg');
+    }
   }
   const limit = opts.limitInputPixels === undefined ? true : opts.limitInputPixels;
   const open = () => sharp(input, { limitInputPixels: limit, failOn: 'error' });
