@@ -97,19 +97,20 @@ describe('detector CLI', () => {
     const bad = join(tmp, 'bad-gt.json');
     writeFileSync(bad, JSON.stringify(gt));
     const images = join(data, 'JPEGImages');
-    const skipped = await runCli(
-      [
-        'evaluate-detector',
-        '--model',
-        model,
-        '--data',
-        `coco:${bad}:${images}`,
-        '--out',
-        join(tmp, 'ev-bad'),
-        '--json',
-      ],
-      { env },
-    );
+    const evaluateBad = (...extra: string[]) =>
+      runCli(
+        [
+          'evaluate-detector',
+          '--model',
+          model,
+          '--data',
+          `coco:${bad}:${images}`,
+          '--out',
+          join(tmp, 'ev-bad'),
+        ].concat(extra),
+        { env },
+      );
+    const skipped = await evaluateBad('--json');
     expect(skipped.code, skipped.stderr).toBe(0);
     expect(JSON.parse(skipped.stdout).images).toBe(gt.images.length - 1);
     expect(skipped.stderr).toMatch(
@@ -117,18 +118,7 @@ describe('detector CLI', () => {
     );
     for (const im of gt.images) im.file_name = `gone-${im.file_name}`;
     writeFileSync(bad, JSON.stringify(gt));
-    const none = await runCli(
-      [
-        'evaluate-detector',
-        '--model',
-        model,
-        '--data',
-        `coco:${bad}:${images}`,
-        '--out',
-        join(tmp, 'ev-bad'),
-      ],
-      { env },
-    );
+    const none = await evaluateBad();
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no images to evaluate \(all 3 were left out as bad data/);
     expect(none.stderr).not.toMatch(/left out 3 image/);
