@@ -121,19 +121,15 @@ export interface CocoAnnotationsSource {
 /**
  * COCO ground truth for the evaluated images: the original instances file when the dataset is a
  * COCO json (its `area` fields are what pycocotools uses), else built from the annotations
- * (difficult VOC objects become crowd regions, which COCO ignores as VOC does). The file is given
- * as a path (read here) or as the document already read.
+ * (difficult VOC objects become crowd regions, which COCO ignores as VOC does).
  */
 export function cocoGroundTruth(
   results: readonly ImageDetections[],
   dataset: DetectionDataset,
-  annotations?: string | CocoAnnotationsSource,
+  annotations?: CocoAnnotationsSource,
 ): unknown {
   if (annotations) {
-    const doc =
-      typeof annotations === 'string'
-        ? (JSON.parse(readFileSync(annotations, 'utf8')) as Pick<CocoInstances, 'images' | 'annotations'>)
-        : annotations.instances;
+    const doc = annotations.instances;
     const keep = new Set(results.map((r) => r.sample.imageId));
     // The dataset loader already skipped (and reported) images it could not read and boxes without
     // area; the evaluator would refuse both, so the ground truth leaves out the same records.
@@ -176,12 +172,17 @@ export function evaluateDetections(
     });
   }
   if (metrics.includes('coco')) {
-    const gt = cocoGroundTruth(results, dataset, opts.annotationsFile);
+    // A path is read here; evaluate-detector hands on the document its dataset opener read.
+    const source =
+      typeof opts.annotationsFile === 'string'
+        ? {
+            path: opts.annotationsFile,
+            instances: JSON.parse(readFileSync(opts.annotationsFile, 'utf8')) as CocoInstances,
+          }
+        : opts.annotationsFile;
+    const gt = cocoGroundTruth(results, dataset, source);
     out.coco = evaluateCoco(gt, cocoResults(results, dataset.categoryIds), {
-      gtSource:
-        typeof opts.annotationsFile === 'object'
-          ? opts.annotationsFile.path
-          : (opts.annotationsFile ?? dataset.name),
+      gtSource: source?.path ?? dataset.name,
       imgIds: results.map((r) => r.sample.imageId),
     });
   }
