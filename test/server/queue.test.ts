@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job } from 'bullmq';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../core/backend.js';
 import { chunkJobId, openRun, runStatus } from '../../server/queue/index.js';
 import { repoRoot, runCli } from '../helpers/cli.js';
+import { freePort, type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { writeTinyDetector } from './tiny-models.js';
 
 // The queue end to end, every piece its own process as in a real deployment: a Redis of our own
@@ -20,49 +20,13 @@ const model = join(tmp, 'model');
 const env = { RESDET_BACKEND: 'wasm' };
 const CLASSES = ['circle', 'square', 'triangle', 'star'];
 const IMAGES = 30;
-// Short locks so that a dead worker's chunk is back in the queue within about two seconds.
-const WORKER_FLAGS = ['--lock-ms', '1500', '--stalled-ms', '500'];
+// Short locks so that a dead worker's chunk is back in the queue within about four seconds (long
+// enough that a live worker on this loaded machine still renews its own in time).
+const WORKER_FLAGS = ['--lock-ms', '3000', '--stalled-ms', '1000'];
 
-let redisServer: ChildProcess | undefined;
+let redisServer: RedisServer | undefined;
 let redis = '';
 const workers = new Map<string, { child: ChildProcess; log: string }>();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis(): Promise<void> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  redisServer = child;
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 20_000);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot start redis-server (apt-get install redis-server): ${err.message}`));
-    });
-    child.stdout?.on('data', (d) => {
-      out += d;
-      if (/ready to accept connections/i.test(out)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  redis = `redis://127.0.0.1:${port}`;
-}
 
 /** A `resdet queue worker` in its own process; resolves once it waits for chunks. */
 function startWorker(name: string): Promise<void> {
@@ -111,7 +75,8 @@ const vocFiles = (dir: string) =>
   );
 
 beforeAll(async () => {
-  await startRedis();
+  redisServer = await startRedisServer(tmp);
+  redis = redisServer.url;
   const synth = await cli([
     'data',
     'synth',
@@ -134,8 +99,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const { child } of workers.values()) child.kill('SIGKILL');
-  redisServer?.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 100));
+  await redisServer?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -317,28 +281,27 @@ describe('resdet queue', () => {
 
   it('bad input: unreachable Redis, bad URL, unknown run, missing model', async () => {
     const dead = `redis://127.0.0.1:${await freePort()}`;
-    const unreachable = await cli(['queue', 'status', 'x', '--redis', dead]);
+    const [unreachable, badUrl, unknown, noModel] = await Promise.all([
+      cli(['queue', 'status', 'x', '--redis', dead]),
+      cli(['queue', 'worker', '--redis', 'localhost:6379']),
+      cli(['queue', 'collect', 'nope', '--redis', redis, '--out', join(tmp, 'x')]),
+      cli([
+        'queue',
+        'submit',
+        '--redis',
+        redis,
+        '--model',
+        join(tmp, 'missing-model'),
+        '--data',
+        cocoSpec(join(data, 'JPEGImages')),
+      ]),
+    ]);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);
-
-    const badUrl = await cli(['queue', 'worker', '--redis', 'localhost:6379']);
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toMatch(/not a redis:\/\/ URL/);
-
-    const unknown = await cli(['queue', 'collect', 'nope', '--redis', redis, '--out', join(tmp, 'x')]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no run "nope"/);
-
-    const noModel = await cli([
-      'queue',
-      'submit',
-      '--redis',
-      redis,
-      '--model',
-      join(tmp, 'missing-model'),
-      '--data',
-      cocoSpec(join(data, 'JPEGImages')),
-    ]);
     expect(noModel.code).toBe(1);
     expect(noModel.stderr).toMatch(/missing-model: not a resdet checkpoint/);
   });
