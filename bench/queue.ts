@@ -13,7 +13,6 @@
  * initialised (ResNet-18 C4, base width 16; random weights cost the same time as trained ones),
  * the data `resdet data synth --kind shapes`, both under runs/bench-queue/.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -32,6 +31,7 @@ import {
   runStatus,
 } from '../server/queue/index.js';
 import { repoRoot, runCli } from '../test/helpers/cli.js';
+import { spawnQueueWorker } from '../test/helpers/queue-worker.js';
 import { startRedisServer } from '../test/helpers/redis-server.js';
 
 function arg(name: string, fallback: string): string {
@@ -78,32 +78,6 @@ async function must(args: string[]): Promise<string> {
   const r = await runCli(args, { env, timeoutMs: 3_600_000 });
   if (r.code !== 0) throw new Error(`resdet ${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
   return r.stdout;
-}
-
-function startWorker(redis: string, name: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(repoRoot, 'tools', 'bin.ts'),
-      'queue',
-      'worker',
-      '--redis',
-      redis,
-      '--name',
-      name,
-    ],
-    { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  return new Promise((resolve, reject) => {
-    child.stderr?.on('data', (d) => {
-      log += d;
-      if (/waiting for chunks/.test(log)) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`worker ${name} exited ${code}: ${log}`)));
-  });
 }
 
 const median = (xs: number[]) => {
@@ -223,9 +197,8 @@ async function main(): Promise<void> {
   try {
     let chunkResult: unknown;
     for (const n of workerCounts) {
-      const workers = await Promise.all(
-        Array.from({ length: n }, (_, i) => startWorker(redis, `b${n}-${i}`)),
-      );
+      const workers = Array.from({ length: n }, (_, i) => spawnQueueWorker(redis, `b${n}-${i}`, { env }));
+      await Promise.all(workers.map((w) => w.ready));
       const run = `bench-${n}w`;
       t0 = performance.now();
       await must([
@@ -308,9 +281,11 @@ async function main(): Promise<void> {
         perWorker: collected.workers,
         machine,
       });
-      for (const w of workers) w.kill('SIGTERM');
+      for (const { child } of workers) child.kill('SIGTERM');
       await Promise.all(
-        workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.once('exit', r)))),
+        workers.map(
+          ({ child }) => new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r))),
+        ),
       );
     }
     await noopRoundTrips(redis, chunkResult ?? {});

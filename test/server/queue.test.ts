@@ -1,12 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../core/backend.js';
-import { chunkJobId, openRun, runStatus } from '../../server/queue/index.js';
-import { repoRoot, runCli } from '../helpers/cli.js';
+import { UsageError } from '../../core/errors.js';
+import { chunkJobId, collectRun, openRun, runStatus, submitRun } from '../../server/queue/index.js';
+import { runCli } from '../helpers/cli.js';
+import { type SpawnedWorker, spawnQueueWorker } from '../helpers/queue-worker.js';
 import { freePort, type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { writeTinyDetector } from './tiny-models.js';
 
@@ -26,33 +27,7 @@ const WORKER_FLAGS = ['--lock-ms', '3000', '--stalled-ms', '1000'];
 
 let redisServer: RedisServer | undefined;
 let redis = '';
-const workers = new Map<string, { child: ChildProcess; log: string }>();
-
-/** A `resdet queue worker` in its own process; resolves once it waits for chunks. */
-function startWorker(name: string): Promise<void> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(repoRoot, 'tools', 'bin.ts'),
-      'queue',
-      'worker',
-      '--redis',
-      redis,
-      '--name',
-      name,
-      ...WORKER_FLAGS,
-    ],
-    { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  const w = { child, log: '' };
-  workers.set(name, w);
-  child.stderr?.on('data', (d) => {
-    w.log += d;
-  });
-  return waitFor(() => /waiting for chunks/.test(w.log), 60_000, `worker ${name} to start: ${w.log}`);
-}
+const workers = new Map<string, SpawnedWorker>();
 
 async function waitFor(ok: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
@@ -68,6 +43,8 @@ const settled = async (run: string) => {
 };
 
 const cli = (args: string[]) => runCli(args, { env });
+const submit = (run: string, data: string, ...flags: string[]) =>
+  cli(['queue', 'submit', '--redis', redis, '--model', model, '--data', data, '--name', run, ...flags]);
 const cocoSpec = (images: string) => `coco:${join(data, 'annotations', 'instances_test.json')}:${images}`;
 const vocFiles = (dir: string) =>
   Object.fromEntries(
@@ -94,7 +71,9 @@ beforeAll(async () => {
   expect(synth.code, synth.stderr).toBe(0);
   await initBackend('cpu');
   writeTinyDetector(model, { classes: CLASSES, minSize: 64, maxSize: 64 });
-  await Promise.all(['w1', 'w2', 'w3'].map(startWorker));
+  for (const name of ['w1', 'w2', 'w3'])
+    workers.set(name, spawnQueueWorker(redis, name, { flags: WORKER_FLAGS, env }));
+  await Promise.all([...workers.values()].map((w) => w.ready));
 });
 
 afterAll(async () => {
@@ -120,23 +99,9 @@ describe('resdet queue', () => {
     ]);
     expect(single.code, single.stderr).toBe(0);
 
-    const submit = await cli([
-      'queue',
-      'submit',
-      '--redis',
-      redis,
-      '--model',
-      model,
-      '--data',
-      spec,
-      '--chunk',
-      '3',
-      '--name',
-      'crash',
-      '--json',
-    ]);
-    expect(submit.code, submit.stderr).toBe(0);
-    expect(JSON.parse(submit.stdout)).toMatchObject({
+    const queued = await submit('crash', spec, '--chunk', '3', '--json');
+    expect(queued.code, queued.stderr).toBe(0);
+    expect(JSON.parse(queued.stdout)).toMatchObject({
       name: 'crash',
       images: IMAGES,
       chunks: 10,
@@ -147,11 +112,11 @@ describe('resdet queue', () => {
     // and not finished.
     const w1 = workers.get('w1');
     if (!w1) throw new Error('no w1');
-    const took = () => [...w1.log.matchAll(/took crash chunk (\d+)/g)].map((m) => Number(m[1]));
-    await waitFor(() => took().length >= 2, 60_000, `w1 to take a second chunk: ${w1.log}`);
+    const took = () => [...w1.log().matchAll(/took crash chunk (\d+)/g)].map((m) => Number(m[1]));
+    await waitFor(() => took().length >= 2, 60_000, `w1 to take a second chunk: ${w1.log()}`);
     w1.child.kill('SIGKILL');
     const lost = took()[1];
-    expect(w1.log).not.toMatch(new RegExp(`done crash chunk ${lost}:`));
+    expect(w1.log()).not.toMatch(new RegExp(`done crash chunk ${lost}:`));
 
     await waitFor(() => settled('crash'), 90_000, 'the run to finish');
     const status = await runStatus(redis, 'crash');
@@ -167,7 +132,7 @@ describe('resdet queue', () => {
     } finally {
       await run.close();
     }
-    const logs = [...workers.values()].map((w) => w.log).join('');
+    const logs = [...workers.values()].map((w) => w.log()).join('');
     expect(logs).toMatch(/was lost by its worker; queued again/);
 
     const collect = await cli([
@@ -197,24 +162,13 @@ describe('resdet queue', () => {
     expect(readFileSync(join(tmp, 'queued', 'detections_coco.json'), 'utf8')).toBe(detections);
     expect(vocFiles(join(tmp, 'queued'))).toEqual(vocFiles(join(tmp, 'single')));
 
-    // Submitting the same run again queues nothing twice.
-    const again = await cli([
-      'queue',
-      'submit',
-      '--redis',
-      redis,
-      '--model',
-      model,
-      '--data',
-      spec,
-      '--chunk',
-      '3',
-      '--name',
-      'crash',
-    ]);
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/already queued: run crash/);
-    expect((await runStatus(redis, 'crash')).chunks.completed).toBe(10);
+    // Submitting the same run again queues nothing twice; the same name for other settings is refused.
+    const again = await submitRun({ redis, model, data: spec, chunk: 3, name: 'crash' });
+    expect(again.created).toBe(false);
+    expect((await runStatus(redis, 'crash')).chunks).toMatchObject({ completed: 10, queued: 0 });
+    await expect(submitRun({ redis, model, data: spec, chunk: 4, name: 'crash' })).rejects.toThrow(
+      /run crash exists with other settings/,
+    );
   });
 
   it('a corrupt image fails its chunk (named), the others finish; collect refuses unless --partial', async () => {
@@ -223,23 +177,8 @@ describe('resdet queue', () => {
     const gt = JSON.parse(readFileSync(join(data, 'annotations', 'instances_test.json'), 'utf8'));
     const victim: string = gt.images[4].file_name;
     writeFileSync(join(images, victim), 'not a jpeg');
-    const submit = await cli([
-      'queue',
-      'submit',
-      '--redis',
-      redis,
-      '--model',
-      model,
-      '--data',
-      cocoSpec(images),
-      '--chunk',
-      '6',
-      '--attempts',
-      '2',
-      '--name',
-      'corrupt',
-    ]);
-    expect(submit.code, submit.stderr).toBe(0);
+    const queued = await submit('corrupt', cocoSpec(images), '--chunk', '6', '--attempts', '2');
+    expect(queued.code, queued.stderr).toBe(0);
     await waitFor(() => settled('corrupt'), 90_000, 'the run to settle');
     const status = await runStatus(redis, 'corrupt');
     expect(status.chunks).toEqual({ completed: 4, failed: 1, active: 0, queued: 0 });
@@ -247,13 +186,15 @@ describe('resdet queue', () => {
     expect(status.failures[0].chunk).toBe(0);
     expect(status.failures[0].reason).toContain(victim);
 
-    const shown = await cli(['queue', 'status', 'corrupt', '--redis', redis]);
+    const out = join(tmp, 'partial');
+    const [shown, refused] = await Promise.all([
+      cli(['queue', 'status', 'corrupt', '--redis', redis]),
+      cli(['queue', 'collect', 'corrupt', '--redis', redis, '--out', out]),
+    ]);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toMatch(/24\/30 img done, 6 failed; chunks 4 done, 1 failed, 0 running, 0 queued/);
     expect(shown.stdout).toContain(victim);
 
-    const out = join(tmp, 'partial');
-    const refused = await cli(['queue', 'collect', 'corrupt', '--redis', redis, '--out', out]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
       /run corrupt is not complete: 1 of 5 chunks \(6 images\) missing: chunk 0 failed/,
@@ -281,28 +222,24 @@ describe('resdet queue', () => {
 
   it('bad input: unreachable Redis, bad URL, unknown run, missing model', async () => {
     const dead = `redis://127.0.0.1:${await freePort()}`;
-    const [unreachable, badUrl, unknown, noModel] = await Promise.all([
+    const [unreachable, badUrl] = await Promise.all([
       cli(['queue', 'status', 'x', '--redis', dead]),
       cli(['queue', 'worker', '--redis', 'localhost:6379']),
-      cli(['queue', 'collect', 'nope', '--redis', redis, '--out', join(tmp, 'x')]),
-      cli([
-        'queue',
-        'submit',
-        '--redis',
-        redis,
-        '--model',
-        join(tmp, 'missing-model'),
-        '--data',
-        cocoSpec(join(data, 'JPEGImages')),
-      ]),
     ]);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toMatch(/not a redis:\/\/ URL/);
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/no run "nope"/);
-    expect(noModel.code).toBe(1);
-    expect(noModel.stderr).toMatch(/missing-model: not a resdet checkpoint/);
+    // The rest are ResdetErrors (exit 1) and not usage errors (exit 2), as the CLI maps them.
+    const unknown = collectRun({ redis, run: 'nope' });
+    await expect(unknown).rejects.toThrow(/no run "nope"/);
+    await expect(unknown).rejects.not.toBeInstanceOf(UsageError);
+    const noModel = submitRun({
+      redis,
+      model: join(tmp, 'missing-model'),
+      data: cocoSpec(join(data, 'JPEGImages')),
+    });
+    await expect(noModel).rejects.toThrow(/missing-model: not a resdet checkpoint/);
+    await expect(noModel).rejects.not.toBeInstanceOf(UsageError);
   });
 });
