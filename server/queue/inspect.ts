@@ -146,3 +146,24 @@ export async function runStatus(url: string, name: string): Promise<RunStatus> {
     await run.close();
   }
 }
+
+/**
+ * Deletes a run from Redis: its jobs with their results, its record and its timings (results
+ * stay in Redis until this; collect first). A run with chunks running is refused.
+ */
+export async function removeRun(url: string, name: string): Promise<{ chunks: number }> {
+  const run = await openRun(url, name);
+  try {
+    const running = (await chunkStates(run, false)).filter((s) => s.state === 'active');
+    if (running.length > 0)
+      throw new ResdetError(
+        `run ${name} has ${running.length} chunk(s) running (first: chunk ${running[0].chunk})`,
+        `wait for them (\`resdet queue status ${name}\`) or stop the workers, then remove it`,
+      );
+    const removed = await mapChunks(run.info.chunks, (c) => run.queue.remove(chunkJobId(name, c)));
+    await run.redis.del(runKey(name), runStatsKey(name));
+    return { chunks: removed.reduce((a, n) => a + n, 0) };
+  } finally {
+    await run.close();
+  }
+}

@@ -77,19 +77,37 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   const emit = opts.onEvent ?? (() => {});
   const stats = new Redis(opts.redis, { maxRetriesPerRequest: null });
   stats.on('error', () => {});
-  let model: { dir: string; detector: Promise<Detector> } | undefined;
+  // The current model, and how many chunks use it: a model replaced by another run's is disposed
+  // once its last chunk is done, never under a chunk still running on it.
+  interface LoadedModel {
+    dir: string;
+    detector: Promise<Detector>;
+    users: number;
+    replaced: boolean;
+  }
+  let model: LoadedModel | undefined;
   let data: { spec: string; set: Promise<OpenedSet> } | undefined;
-
-  const detectorFor = (dir: string): Promise<Detector> => {
+  const dispose = (m: LoadedModel) => {
+    m.detector.then((d) => d.dispose()).catch(() => {});
+  };
+  const acquireModel = (dir: string): LoadedModel => {
     if (model?.dir !== dir) {
-      const old = model;
-      old?.detector.then((d) => d.dispose()).catch(() => {});
-      model = { dir, detector: loadDetector(dir) };
-      model.detector.catch(() => {
-        if (model?.dir === dir) model = undefined; // a later job tries again
+      if (model) {
+        model.replaced = true;
+        if (model.users === 0) dispose(model);
+      }
+      const loaded: LoadedModel = { dir, detector: loadDetector(dir), users: 0, replaced: false };
+      loaded.detector.catch(() => {
+        if (model === loaded) model = undefined; // a later job tries again
       });
+      model = loaded;
     }
-    return model.detector;
+    model.users++;
+    return model;
+  };
+  const releaseModel = (m: LoadedModel) => {
+    m.users--;
+    if (m.replaced && m.users === 0) dispose(m);
   };
   const datasetFor = (spec: string): Promise<OpenedSet> => {
     if (data?.spec !== spec) {
@@ -109,8 +127,9 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   const runChunk = async (job: Job<ChunkJob, ChunkResult>): Promise<ChunkResult> => {
     const { run, chunk, imageIds } = job.data;
     emit({ type: 'active', run, chunk, images: imageIds.length, attempt: job.attemptsMade + 1 });
+    const loaded = acquireModel(job.data.model);
     try {
-      const detector = await detectorFor(job.data.model);
+      const detector = await loaded.detector;
       const { dataset, index } = await datasetFor(job.data.data);
       assertDetectorClasses(dataset, detector.classes);
       const indices = imageIds.map((id) => {
@@ -134,6 +153,8 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       // BullMQ keeps only the message: put the hint (what to do) in it.
       const e = err as Error & { hint?: string };
       throw new Error(`run ${run} chunk ${chunk}: ${e.message}${e.hint ? ` (${e.hint})` : ''}`);
+    } finally {
+      releaseModel(loaded);
     }
   };
 
@@ -177,9 +198,9 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     async close() {
       await worker.close();
       await stats.quit().catch(() => stats.disconnect());
-      const d = model?.detector;
+      const last = model;
       model = undefined;
-      await d?.then((x) => x.dispose()).catch(() => {});
+      await last?.detector.then((d) => d.dispose()).catch(() => {});
     },
   };
 }

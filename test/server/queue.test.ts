@@ -5,7 +5,14 @@ import { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../core/backend.js';
 import { UsageError } from '../../core/errors.js';
-import { chunkJobId, collectRun, openRun, runStatus, submitRun } from '../../server/queue/index.js';
+import {
+  chunkJobId,
+  collectRun,
+  openRun,
+  removeRun,
+  runStatus,
+  submitRun,
+} from '../../server/queue/index.js';
 import { runCli } from '../helpers/cli.js';
 import { type SpawnedWorker, spawnQueueWorker } from '../helpers/queue-worker.js';
 import { freePort, type RedisServer, startRedisServer } from '../helpers/redis-server.js';
@@ -169,6 +176,10 @@ describe('resdet queue', () => {
     await expect(submitRun({ redis, model, data: spec, chunk: 4, name: 'crash' })).rejects.toThrow(
       /run crash exists with other settings/,
     );
+
+    // Removing a collected run frees its results; the name is then unknown.
+    expect(await removeRun(redis, 'crash')).toEqual({ chunks: 10 });
+    await expect(runStatus(redis, 'crash')).rejects.toThrow(/no run "crash"/);
   });
 
   it('a corrupt image fails its chunk (named), the others finish; collect refuses unless --partial', async () => {

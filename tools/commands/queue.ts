@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { formatDuration } from '../../core/progress.js';
 import { evaluateDetections, writeResultFiles } from '../../detection/evaluate.js';
 import { collectRun } from '../../server/queue/collect.js';
-import { type RunStatus, runStatus } from '../../server/queue/inspect.js';
+import { type RunStatus, removeRun, runStatus } from '../../server/queue/inspect.js';
 import { submitRun } from '../../server/queue/submit.js';
 import { type QueueWorkerEvent, startQueueWorker } from '../../server/queue/worker.js';
 import { parseIntOption, printJson, useBackend } from '../common.js';
@@ -190,4 +190,14 @@ export function register(program: Command): void {
         );
       },
     );
+
+  queue
+    .command('remove')
+    .description("delete a run's jobs, results and record from Redis (collect it first)")
+    .argument('<run>', 'run name')
+    .option('--redis <url>', REDIS_HELP)
+    .action(async (run: string, f: { redis?: string }) => {
+      const { chunks } = await removeRun(f.redis ?? defaultRedis(), run);
+      console.log(`removed run ${run} (${chunks} chunks)`);
+    });
 }
