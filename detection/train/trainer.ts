@@ -108,14 +108,14 @@ export async function runTraining(
   const save = async () => {
     // A finite loss does not prove finite weights: one huge step can overflow them. Never let
     // such a state replace the last good checkpoint.
-    const bad = model.nonFiniteParameters();
+    const bad = await model.nonFiniteParameters();
     if (bad.length > 0) {
       throw new ResdetError(
         `training diverged: parameters became non-finite at iteration ${iteration} (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', ...' : ''})`,
         `the last good checkpoint (iteration ${lastSaved}) is in ${opts.out}; lower --lr or check the data, then --resume`,
       );
     }
-    saveDetector(
+    await saveDetector(
       opts.out,
       model,
       {
@@ -134,7 +134,7 @@ export async function runTraining(
           lastEval,
         },
       },
-      optimizer.state(),
+      await optimizer.state(),
     );
     lastSaved = iteration;
     await writeTrainingPlot(
@@ -177,13 +177,11 @@ export async function runTraining(
       }
       const lr = learningRate(schedule, iteration);
       const { batch, targets } = await loader.batch(iteration);
-      const values: Partial<LossValues> = {};
       const t0 = performance.now();
       let grads: tf.NamedTensorMap | undefined;
+      let values: LossValues;
       try {
-        const result = tf.variableGrads(() => model.losses(batch, targets, rng, values), variables);
-        result.value.dispose();
-        grads = result.grads;
+        ({ grads, values } = await model.lossGradients(batch, targets, rng, variables));
         const total = values.total ?? Number.NaN;
         if (!Number.isFinite(total)) {
           throw new ResdetError(
@@ -198,7 +196,7 @@ export async function runTraining(
         batch.images.dispose();
       }
       iteration++;
-      lastLoss = values as LossValues;
+      lastLoss = values;
       metrics.write({
         type: 'train',
         iteration,
