@@ -1,3 +1,4 @@
+import { backendComputesValues } from '../../core/backend.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.js';
@@ -129,7 +130,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
     const weights = await o.net.stateDict();
     // A finite loss can come with overflowed BN statistics; such weights are not a checkpoint.
     for (const [name, t] of Object.entries(weights)) {
-      if (t.data instanceof Float32Array && !t.data.every(Number.isFinite)) {
+      if (t.data instanceof Float32Array && !t.data.every(Number.isFinite) && backendComputesValues()) {
         throw new ResdetError(
           `${name} holds NaN or infinite values at iteration ${state.iteration} (epoch ${state.epoch + 1}); ` +
             `training diverged. The last good checkpoint in ${o.outDir} is from iteration ${lastSavedIteration}`,
@@ -191,7 +192,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
         await new Promise((resolve) => setImmediate(resolve));
         const lr = learningRate(o.schedule, state.schedule, state.iteration, o.totalIterations);
         const step = await computeGradients(o.net, params, batch, o.microBatch);
-        if (!Number.isFinite(step.loss)) {
+        if (!Number.isFinite(step.loss) && backendComputesValues()) {
           for (const g of step.grads.values()) g.dispose();
           throw new ResdetError(
             `training loss became ${step.loss} at iteration ${state.iteration + 1} (epoch ${state.epoch + 1}, lr ${lr}); ` +

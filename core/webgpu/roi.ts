@@ -235,20 +235,20 @@ export function roiPoolSource(g: RoiGeometry, p: RoiPoolParams, emit: 'value' | 
     ...binRange('h', h, '  '),
     ...binRange('w', w, '  '),
     // -inf start, strictly greater: the first maximum in scan order wins; NaN never does.
-    '  var best = bitcast<f32>(0xff800000u);',
-    '  var where = -1;',
+    '  var best = -uniforms.INFINITY;',
+    '  var at_max = -1;',
     '  for (var yy = hs; yy < he; yy = yy + 1) {',
     '    for (var xx = ws; xx < we; xx = xx + 1) {',
     `      let at = ((b * ${h} + yy) * ${w} + xx) * ${c} + ch;`,
     '      let v = x[at];',
     '      if (v > best) {',
     '        best = v;',
-    '        where = at;',
+    '        at_max = at;',
     '      }',
     '    }',
     '  }',
     emit === 'argmax'
-      ? '  result[index] = where;'
+      ? '  result[index] = at_max;'
       : '  result[index] = select(best, 0.0, he <= hs || we <= ws);',
     '}',
   ].join('\n');

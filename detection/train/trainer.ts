@@ -1,3 +1,4 @@
+import { backendComputesValues } from '../../core/backend.js';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ResdetError } from '../../core/errors.js';
@@ -109,7 +110,7 @@ export async function runTraining(
     // A finite loss does not prove finite weights: one huge step can overflow them. Never let
     // such a state replace the last good checkpoint.
     const bad = await model.nonFiniteParameters();
-    if (bad.length > 0) {
+    if (bad.length > 0 && backendComputesValues()) {
       throw new ResdetError(
         `training diverged: parameters became non-finite at iteration ${iteration} (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', ...' : ''})`,
         `the last good checkpoint (iteration ${lastSaved}) is in ${opts.out}; lower --lr or check the data, then --resume`,
@@ -183,7 +184,7 @@ export async function runTraining(
       try {
         ({ grads, values } = await model.lossGradients(batch, targets, rng, variables));
         const total = values.total ?? Number.NaN;
-        if (!Number.isFinite(total)) {
+        if (!Number.isFinite(total) && backendComputesValues()) {
           throw new ResdetError(
             `training diverged: the loss is ${total} at iteration ${iteration + 1} ` +
               `(RPN objectness ${values.rpnObjectness}, RPN box ${values.rpnBox}, classifier ${values.classifier}, box ${values.box})`,
