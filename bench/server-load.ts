@@ -76,7 +76,10 @@ async function ensureModels(): Promise<{ detector: string; classifier?: string; 
     if (!existsSync(join(cls, 'config.json'))) {
       await initBackend('cpu');
       const m = buildResNet(resnetConfig('resnet50', { numClasses: 1000, seed: 1 }));
-      await saveClassifier(cls, m, { arch: 'resnet50', classes: Array.from({ length: 1000 }, (_, i) => `c${i}`) });
+      await saveClassifier(cls, m, {
+        arch: 'resnet50',
+        classes: Array.from({ length: 1000 }, (_, i) => `c${i}`),
+      });
       m.dispose();
     }
   }

@@ -46,7 +46,13 @@ step() {
   rc=$?
   ms=$((($(date +%s%N) - t0) / 1000000))
   secs=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
-  last=$(grep '^{' "$OUT/$name.jsonl" | tail -n 1)
+  # The step's answer: its whole stdout when that is one (pretty-printed) JSON value, else its
+  # last JSON line.
+  last=$(node -e '
+    const t = require("fs").readFileSync(process.argv[1], "utf8");
+    let v = null;
+    try { v = JSON.parse(t); } catch { const l = t.split("\n").filter((x) => x.startsWith("{")).pop(); try { v = l ? JSON.parse(l) : null; } catch {} }
+    process.stdout.write(JSON.stringify(v));' "$OUT/$name.jsonl" 2>/dev/null)
   [ -n "$last" ] || last=null
   local timed=false
   { [ $rc -eq 124 ] || [ $rc -eq 137 ]; } && timed=true
@@ -56,40 +62,26 @@ step() {
   echo "[check] $name: rc $rc in ${secs}s" >&2
 }
 
-step gpu 10 bash -c 'nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | sed "s/^/{\"gpu\":\"/; s/$/\"}/"'
-step info 20 $(entry bin) --backend webgpu info --json
+step gpu 5 bash -c 'nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | sed "s/^/{\"gpu\":\"/; s/$/\"}/"'
+step info 15 $(entry bin) --backend webgpu info --json
 
 # Correctness: resdet's RoI kernels and conv-gradient kernels, then whole-model parity.
-step roi-check 30 $(entry roi-check) --backend webgpu --json
-step kernel-check 35 $(entry kernel-check) --backend webgpu --batch 1 --input 112 --json
-step parity 40 $(entry parity) --backend webgpu --kernels resdet --input 64 --batch 2 --json
+step roi-check 25 $(entry roi-check) --backend webgpu --json
+step kernel-check 30 $(entry kernel-check) --backend webgpu --batch 1 --input 112 --json
+step parity 50 $(entry parity) --backend webgpu --kernels resdet --input 64 --batch 2 --width 16 --json
 
 # Speed: ResNet-50 forward (batch 1, 64) and training (batch 64); R50-C4 inference (600x1000,
 # batch 1) and training (batch 2).
-step suite 50 $(entry suite) --backend webgpu --kernels resdet --forward-batches 1,64 \
+step suite 45 $(entry suite) --backend webgpu --kernels resdet --forward-batches 1,64 \
   --train-batches 64 --iterations 5 --warmup 1 --json
-step detector 60 $(entry detector) --backend webgpu --kernels resdet --iterations 3 --warmup 1 --json
-
-# Jobs through the CLI on webgpu: a synthetic set, 2 minutes of train-detector (the demo's
-# small detector), evaluate-detector and detect on the checkpoint it wrote.
-export RESDET_WEBGPU_KERNELS=1
-step synth 15 $(entry bin) data synth --kind shapes --out "$WORK/shapes" --train 400 --test 60 --size 192 --json
-step train-detector 140 $(entry bin) --backend webgpu train-detector --data "voc:$WORK/shapes:train" \
-  --backbone resnet18-w16 --out "$WORK/det" --preset cpu --min-size 192 --max-size 192 \
-  --anchor-sizes 32,64,128 --iterations 3000 --max-minutes 2 --checkpoint-every 1000 --json
-[ -f "$WORK/det/metrics.jsonl" ] && tail -n 3 "$WORK/det/metrics.jsonl" > "$OUT/train-metrics-tail.jsonl"
-step evaluate-detector 25 $(entry bin) --backend webgpu evaluate-detector --model "$WORK/det" \
-  --data "voc:$WORK/shapes:test" --out "$WORK/eval" --json
-first=$(ls "$WORK/shapes/JPEGImages" 2>/dev/null | head -n 1)
-step detect 15 $(entry bin) --backend webgpu detect --model "$WORK/det" "$WORK/shapes/JPEGImages/$first" --json
-unset RESDET_WEBGPU_KERNELS
+step detector 50 $(entry detector) --backend webgpu --kernels resdet --iterations 3 --warmup 1 --json
 
 # PyTorch on the same GPU (when the machine has it): R50-C4 with the reference script, ResNet-50
 # training at batch 64 in strict fp32 (TF32 off, as the issue's 886 img/s on an H100).
 if python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
-  [ -f .gpu/c4_torch.py ] && step torch-c4 45 python3 .gpu/c4_torch.py --arch resnet50 --height 600 --width 1000 \
+  [ -f .gpu/c4_torch.py ] && step torch-c4 40 python3 .gpu/c4_torch.py --arch resnet50 --height 600 --width 1000 \
     --threads 16 --iterations 5 --device cuda
-  step torch-resnet50 30 python3 - <<'PY'
+  step torch-resnet50 25 python3 - <<'PY'
 import json, time, torch, torchvision
 torch.backends.cudnn.allow_tf32 = False
 torch.backends.cuda.matmul.allow_tf32 = False
@@ -108,6 +100,20 @@ PY
 else
   echo '{"step":"torch","skipped":true,"reason":"no torch with CUDA on this machine"}' >> "$SUMMARY"
 fi
+
+# Jobs through the CLI on webgpu: a synthetic set, 2 minutes of train-detector (the demo's
+# small detector), evaluate-detector and detect on the checkpoint it wrote.
+export RESDET_WEBGPU_KERNELS=1
+step synth 15 $(entry bin) data synth --kind shapes --out "$WORK/shapes" --train 400 --test 60 --size 192 --json
+step train-detector 140 $(entry bin) --backend webgpu train-detector --data "voc:$WORK/shapes:train" \
+  --backbone resnet18-w16 --out "$WORK/det" --preset cpu --min-size 192 --max-size 192 \
+  --anchor-sizes 32,64,128 --iterations 3000 --max-minutes 2 --checkpoint-every 1000 --json
+[ -f "$WORK/det/metrics.jsonl" ] && tail -n 3 "$WORK/det/metrics.jsonl" > "$OUT/train-metrics-tail.jsonl"
+step evaluate-detector 20 $(entry bin) --backend webgpu evaluate-detector --model "$WORK/det" \
+  --data "voc:$WORK/shapes:test" --out "$WORK/eval" --json
+first=$(ls "$WORK/shapes/JPEGImages" 2>/dev/null | head -n 1)
+step detect 10 $(entry bin) --backend webgpu detect --model "$WORK/det" "$WORK/shapes/JPEGImages/$first" --json
+unset RESDET_WEBGPU_KERNELS
 
 rm -rf "$WORK"
 echo "{\"check\":\"done\",\"seconds\":$(($(date +%s) - START))}" >> "$SUMMARY"

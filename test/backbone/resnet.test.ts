@@ -157,7 +157,7 @@ describe('architecture', () => {
     const v1 = buildResNet(
       resnetConfig('resnet50', { baseWidth: 4, layers: [1, 1, 1, 1], numClasses: 3, stridePlacement: 'v1' }),
     );
-    v1.loadStateDict((await v15.stateDict()));
+    v1.loadStateDict(await v15.stateDict());
     const x = randomInput(1, 64);
     const a = v15.features(x);
     const b = v1.features(x);
@@ -290,7 +290,7 @@ describe('batch norm modes and freezing', () => {
     expect(tf.max(tf.abs(tf.sub(y0, y1))).dataSync()[0]).toBeGreaterThan(1e-4);
     // A fresh model loaded with the same state computes the same logits (no stale cache).
     const fresh = buildResNet(resnetConfig('resnet20'), { initialize: false });
-    fresh.loadStateDict((await model.stateDict()));
+    fresh.loadStateDict(await model.stateDict());
     const y2 = fresh.forward(x, false);
     expect(tf.max(tf.abs(tf.sub(y1, y2))).dataSync()[0]).toBeLessThan(1e-5);
     tf.dispose([x, y0, y1, y2]);
