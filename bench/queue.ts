@@ -152,7 +152,7 @@ async function main(): Promise<void> {
       seed: 7,
     }),
   );
-  saveDetector(model, net, {
+  await saveDetector(model, net, {
     classes: CLASSES,
     preprocessing: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], minSize, maxSize: minSize },
   });

@@ -77,7 +77,7 @@ beforeAll(async () => {
   ]);
   expect(synth.code, synth.stderr).toBe(0);
   await initBackend('cpu');
-  writeTinyDetector(model, { classes: CLASSES, minSize: 64, maxSize: 64 });
+  await writeTinyDetector(model, { classes: CLASSES, minSize: 64, maxSize: 64 });
   for (const name of ['w1', 'w2', 'w3'])
     workers.set(name, spawnQueueWorker(redis, name, { flags: WORKER_FLAGS, env }));
   await Promise.all([...workers.values()].map((w) => w.ready));
