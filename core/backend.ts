@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ResdetError, UsageError } from './errors.js';
+import { MAX_WASM_THREADS } from './kernels/wasm-threads.js';
 import { registerWebgpuKernels, webgpuKernelsFromEnv } from './webgpu/register.js';
 
 /**
@@ -209,10 +210,15 @@ async function loadWebgpu(): Promise<BackendStatus> {
   }
 }
 
+/** Threads asked of the wasm backend by `initBackend({ threads })`; else RESDET_WASM_THREADS. */
+let wasmThreadsAsked: number | undefined;
+/** Threads the wasm backend runs with once loaded: fixed for the process by its first load. */
+let wasmThreads: number | undefined;
+
 async function loadWasm(): Promise<BackendStatus> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
-    await (await import('./kernels/index.js')).prepareWasmBackend();
+    wasmThreads = await (await import('./kernels/index.js')).prepareWasmBackend(wasmThreadsAsked);
     if (!(await tf.setBackend('wasm')))
       return { available: false, reason: 'tfjs-backend-wasm failed to initialise' };
     await tf.ready();
@@ -272,10 +278,28 @@ export function currentBackend(): BackendName | undefined {
 }
 
 export interface InitBackendOptions {
+  /** Which backend; default RESDET_BACKEND, else `auto`. (The first argument, when given, wins.) */
+  backend?: BackendChoice;
+  /**
+   * XNNPACK threads of the wasm backend (1-8; default RESDET_WASM_THREADS, else 1). Fixed for the
+   * process when wasm first loads: asking for another count afterwards is an error.
+   */
+  threads?: number;
   /** Where the one-line fallback notice goes; default stderr. */
   notice?: (line: string) => void;
   /** Probe every backend (for `resdet info`), not just until one loads. */
   probeAll?: boolean;
+}
+
+function setWasmThreads(threads: number): void {
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS)
+    throw new UsageError(`threads: expected an integer from 1 to ${MAX_WASM_THREADS}, got ${threads}`);
+  if (wasmThreads !== undefined && wasmThreads !== threads)
+    throw new ResdetError(
+      `the wasm backend already runs with ${wasmThreads} thread(s); it cannot change to ${threads} in this process`,
+      'pass threads to the first initBackend call (or set RESDET_WASM_THREADS before starting)',
+    );
+  wasmThreadsAsked = threads;
 }
 
 /**
@@ -284,9 +308,17 @@ export interface InitBackendOptions {
  * an error naming the reason and the alternatives.
  */
 export async function initBackend(
-  choice: BackendChoice = requestedBackend(),
-  opts: InitBackendOptions = {},
+  choiceOrOptions?: BackendChoice | InitBackendOptions,
+  moreOptions: InitBackendOptions = {},
 ): Promise<BackendSelection> {
+  const opts = typeof choiceOrOptions === 'object' ? { ...moreOptions, ...choiceOrOptions } : moreOptions;
+  const choice = typeof choiceOrOptions === 'string' ? choiceOrOptions : (opts.backend ?? requestedBackend());
+  if (!isBackendChoice(choice))
+    throw new UsageError(
+      `backend: unknown backend "${choice}"`,
+      `choose one of: auto, ${BACKEND_ORDER.join(', ')}`,
+    );
+  if (opts.threads !== undefined) setWasmThreads(opts.threads);
   const notice = opts.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
   const report: Partial<BackendReport> = {};
   let chosen: BackendName | undefined;

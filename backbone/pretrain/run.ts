@@ -11,7 +11,12 @@ import { Rng } from '../../core/rng.js';
 import { channelStats, type Normalisation } from '../../data/classification/augment.js';
 import type { AugmentPlan } from '../../data/classification/batches.js';
 import { loadClassificationData } from '../../data/classification/spec.js';
-import { type ClassificationSet, selectExamples, setLength } from '../../data/classification/types.js';
+import {
+  type ClassificationData,
+  type ClassificationSet,
+  selectExamples,
+  setLength,
+} from '../../data/classification/types.js';
 import { classifierFromConfig, pretrainConfig, ResNetClassifier } from './model.js';
 import { buildSchedule, defaultRecipeFor, getRecipe, type Recipe, type ScheduleKind } from './recipes.js';
 import { Sgd } from './sgd.js';
@@ -22,7 +27,12 @@ import { batchesPerEpoch, METRICS_FILE, type TrainResult, trainLoop, truncateMet
 export const IMAGENET_NORM: Normalisation = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
 export interface PretrainOptions {
-  data?: string;
+  /**
+   * A data spec (`fashion-mnist`, `cifar10:DIR`, `folder:DIR`, `imagenet:DIR`) or the sets
+   * themselves (e.g. `loadClassificationData(spec)`, or in-memory images: `kind: 'memory'`). The
+   * checkpoint records `spec`; resuming a run on in-memory data needs the same data passed again.
+   */
+  data?: string | ClassificationData;
   arch?: string;
   out: string;
   recipe?: string;
@@ -82,8 +92,8 @@ function pick(set: ClassificationSet, idx: number[], name: string): Classificati
 }
 
 /** Subset and train/val split, both from seeded permutations so a resumed run sees the same data. */
-function prepareSets(s: RunSettings) {
-  const data = loadClassificationData(s.data);
+function prepareSets(s: RunSettings, given: ClassificationData | undefined) {
+  const data = given ?? loadClassificationData(s.data);
   let train = data.train;
   if (s.subset !== null && s.subset < setLength(train)) {
     const idx = new Rng(mixSeed(s.seed, 101)).permutation(setLength(train)).slice(0, s.subset);
@@ -119,27 +129,33 @@ function defaultMicroBatch(recipe: Recipe, batchSize: number, set: Classificatio
   return Math.min(batchSize, recipe.scale.crop >= 160 ? 32 : batchSize);
 }
 
+function dataSpecOf(data: PretrainOptions['data']): string | undefined {
+  return typeof data === 'object' ? data.spec : data;
+}
+
 function settingsFrom(opts: PretrainOptions, previous?: CheckpointConfig): RunSettings {
   if (previous) {
     const stored = previous.training?.settings as RunSettings | undefined;
     if (!stored) throw new ResdetError(`${opts.out}: the checkpoint has no pretraining settings to resume`);
     const s = { ...stored };
-    if (opts.data && opts.data !== stored.data) s.data = opts.data; // the same data moved elsewhere
+    const spec = dataSpecOf(opts.data);
+    if (spec && spec !== stored.data) s.data = spec; // the same data moved elsewhere
     // A longer (or shorter) run may be asked for on resume; everything else stays as stored.
     if (opts.iterations !== undefined) s.totalIterations = opts.iterations;
     else if (opts.epochs !== undefined) s.totalIterations = -opts.epochs;
     return s;
   }
-  if (!opts.data) throw new UsageError('--data is required (e.g. --data fashion-mnist or cifar10:DIR)');
+  const spec = dataSpecOf(opts.data);
+  if (!spec) throw new UsageError('--data is required (e.g. --data fashion-mnist or cifar10:DIR)');
   if (!opts.arch) throw new UsageError('--arch is required (e.g. --arch resnet20)');
   const seed = opts.seed ?? 1;
   const arch = opts.arch;
   const probe = pretrainConfig(arch, { classes: 10, inChannels: 3, seed });
   const recipe = getRecipe(opts.recipe ?? defaultRecipeFor(probe.stem));
   const batchSize = opts.batchSize ?? recipe.batchSize;
-  const isCifar = opts.data.startsWith('cifar10:');
+  const isCifar = spec.startsWith('cifar10:');
   return {
-    data: opts.data,
+    data: spec,
     arch,
     recipe: recipe.name,
     batchSize,
@@ -179,7 +195,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const previous = opts.resume ? readCheckpointConfig(outDir) : undefined;
   const s = settingsFrom(opts, previous);
   const recipe = getRecipe(s.recipe);
-  const { data, train, val, test } = prepareSets(s);
+  const { data, train, val, test } = prepareSets(s, typeof opts.data === 'object' ? opts.data : undefined);
   const bs = Math.min(s.batchSize, setLength(train));
   if (s.totalIterations < 0) s.totalIterations = -s.totalIterations * batchesPerEpoch(setLength(train), bs);
   if (s.microBatch <= 0) s.microBatch = defaultMicroBatch(recipe, bs, train);

@@ -75,14 +75,16 @@ let gradientsWrapped = false;
 
 /**
  * Everything resdet changes about the wasm backend, called by core/backend.ts before the backend
- * is first initialised: the training kernels above, and the threaded build when
- * RESDET_WASM_THREADS asks for more than one thread.
+ * is first initialised: the training kernels above, and the threaded build when more than one
+ * thread is asked for (`threads`, else RESDET_WASM_THREADS). Returns the thread count in force:
+ * it is fixed by the first call, as the wasm module is instantiated once per process.
  */
-export async function prepareWasmBackend(): Promise<void> {
+export async function prepareWasmBackend(threads = requestedWasmThreads()): Promise<number> {
+  if (preparedThreads !== undefined) return preparedThreads;
   await registerTrainingKernels();
-  const threads = requestedWasmThreads();
-  if (threads > 1 && !prepared) await useThreadedWasm(threads);
-  prepared = true;
+  const threaded = threads > 1 && (await useThreadedWasm(threads));
+  preparedThreads = threaded ? threads : 1;
+  return preparedThreads;
 }
 
-let prepared = false;
+let preparedThreads: number | undefined;

@@ -67,6 +67,20 @@ export async function openDataset(
   return concatDatasets(parts);
 }
 
+/**
+ * What the library's trainers and evaluators take: a spec, or a dataset already open (one from
+ * openDataset, or an in-memory object keeping the DetectionDataset contract).
+ */
+export type DatasetInput = string | DetectionDataset;
+
+/** Opens a spec; a dataset given as an object is used as it is. */
+export async function openDatasetInput(
+  input: DatasetInput,
+  opts: OpenDatasetOptions = {},
+): Promise<DetectionDataset> {
+  return typeof input === 'string' ? openDataset(input, opts) : input;
+}
+
 /** The union of datasets with the same classes, in order; samples are re-indexed. */
 export function concatDatasets(parts: DetectionDataset[]): DetectionDataset {
   const first = parts[0];

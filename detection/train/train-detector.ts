@@ -11,7 +11,7 @@ import {
 import { ResdetError, UsageError } from '../../core/errors.js';
 import type { SafeTensor } from '../../core/safetensors.js';
 import { formatProblem } from '../../data/detection/problems.js';
-import { openDataset, parseDatasetSpec } from '../../data/detection/spec.js';
+import { type DatasetInput, openDatasetInput, parseDatasetSpec } from '../../data/detection/spec.js';
 import type { DetectionDataset } from '../../data/detection/types.js';
 import { loadDetectorCheckpoint } from '../checkpoint.js';
 import { makeDetector } from '../detector.js';
@@ -42,8 +42,11 @@ export const PRESETS: Record<DetectorPreset, { rpn: Partial<RpnConfig>; roiHeads
 export interface TrainDetectorOptions {
   /** Head and proposal settings to start from (default paper); rpn/roiHeads override them. */
   preset?: DetectorPreset;
-  /** Dataset spec (voc:ROOT:split, coco:ANN.json:IMAGE_DIR, A+B). */
-  data: string;
+  /**
+   * Dataset spec (voc:ROOT:split, coco:ANN.json:IMAGE_DIR, A+B), or a dataset object (openDataset's,
+   * or in memory: annotations as DetectionSamples whose `path`s name image files).
+   */
+  data: DatasetInput;
   out: string;
   /**
    * A classifier checkpoint directory (pretrained: frozen BN) or an architecture name (from
@@ -62,7 +65,7 @@ export interface TrainDetectorOptions {
   force?: boolean;
   evalEvery?: number;
   /** Evaluation set for --eval-every (default: the test split next to a VOC training split). */
-  evalData?: string;
+  evalData?: DatasetInput;
   /** Images evaluated each time (default 200). */
   evalImages?: number;
   minSize?: number;
@@ -92,11 +95,13 @@ export interface TrainDetectorResult extends TrainResult {
 }
 
 /** The paper's per-dataset NMS choice: 0.3 for VOC-style sets, 0.5 for COCO. */
-function defaultNms(spec: string): number {
+function defaultNms(spec: DatasetInput): number {
+  if (typeof spec !== 'string') return spec.categoryIds ? 0.5 : 0.3;
   return parseDatasetSpec(spec).sources.every((s) => s.kind === 'coco') ? 0.5 : 0.3;
 }
 
-function defaultEvalSpec(spec: string): string | undefined {
+function defaultEvalSpec(spec: DatasetInput): string | undefined {
+  if (typeof spec !== 'string') return undefined;
   const parsed = parseDatasetSpec(spec);
   const first = parsed.sources[0];
   if (parsed.sources.length === 1 && first.kind === 'voc' && first.split !== 'test') {
@@ -189,7 +194,9 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       'pass --resume to continue that run, --force to start over, or choose another --out',
     );
   }
-  const dataset = await openDataset(opts.data, { skipBad: true });
+  const dataset = await openDatasetInput(opts.data, { skipBad: true });
+  // What the checkpoint records as the run's data: the spec as given, else the object's name.
+  const dataLabel = typeof opts.data === 'string' ? opts.data : dataset.name;
   for (const note of dataset.notes ?? []) log(note);
   const firstProblem = dataset.problems[0];
   const example = firstProblem ? formatProblem(firstProblem) : '';
@@ -282,7 +289,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       maxSize: opts.maxSize ?? 1000,
     };
     schedule = scheduleFor(opts, iterations, imagesPerBatch, bb.pretrained);
-    extra = { dataset: opts.data, backbone: opts.backbone, pretrained: bb.pretrained };
+    extra = { dataset: dataLabel, backbone: opts.backbone, pretrained: bb.pretrained };
   }
 
   const evalSpec = opts.evalData ?? defaultEvalSpec(opts.data);
@@ -295,7 +302,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
         'pass --eval-data SPEC (e.g. voc:ROOT:test)',
       );
     }
-    const evalSet: DetectionDataset = await openDataset(evalSpec, { skipBad: true });
+    const evalSet: DetectionDataset = await openDatasetInput(evalSpec, { skipBad: true });
     evaluate = async (m: FasterRCNN) => {
       const detector = makeDetector(m, dataset.classes, preprocessing);
       const results = await detectDataset(detector, evalSet, { limit: opts.evalImages ?? 200, silent: true });
@@ -333,7 +340,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
         preprocessing,
         extra,
       },
-      trainingInfo: { imagesPerBatch, dataset: opts.data, ...opts.info },
+      trainingInfo: { imagesPerBatch, dataset: dataLabel, ...opts.info },
       silent: opts.silent,
       log,
     });
