@@ -1,1 +1,53 @@
-export * from './core/index.js';
+// `resdet`: the main entry points, each also exported by its subpath (resdet/core, /backbone,
+// /data, /detection, /server), where the rest of each part's public surface lives.
+export {
+  type BackendChoice,
+  type BackendName,
+  currentBackend,
+  type InitBackendOptions,
+  initBackend,
+  ResdetError,
+  UsageError,
+} from './core/index.js';
+export {
+  buildResNet,
+  type Classifier,
+  loadClassifier,
+  type PretrainOptions,
+  type PretrainResult,
+  pretrain,
+  RESNET_ARCHS,
+  type ResNet,
+  resnetConfig,
+} from './backbone/index.js';
+export {
+  buildDataset,
+  type ClassificationData,
+  type DatasetInput,
+  type DetectionDataset,
+  DetectionLoader,
+  decodeImage,
+  loadClassificationData,
+  loadCocoDataset,
+  openDataset,
+  type RgbImage,
+  writeSynthSet,
+} from './data/index.js';
+export {
+  type Detection,
+  type Detector,
+  detectDataset,
+  detectorConfig,
+  evaluateCoco,
+  evaluateDetections,
+  evaluateVoc,
+  FasterRCNN,
+  formatCocoSummary,
+  loadDetector,
+  runDemo,
+  type TrainDetectorOptions,
+  type TrainDetectorResult,
+  trainDetector,
+  writeResultFiles,
+} from './detection/index.js';
+export { createApp, loadModels, startServer } from './server/index.js';

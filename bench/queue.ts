@@ -21,15 +21,9 @@ import { initBackend } from '../core/backend.js';
 import { saveDetector } from '../detection/checkpoint.js';
 import { detectorConfig } from '../detection/model/config.js';
 import { FasterRCNN } from '../detection/model/faster-rcnn.js';
-import {
-  bullConnection,
-  type ChunkStats,
-  chunkJobId,
-  connectRedis,
-  openRun,
-  runStatsKey,
-  runStatus,
-} from '../server/queue/index.js';
+import { type ChunkStats, connectRedis, openRun, runStatus } from '../server/queue/index.js';
+import { bullConnection } from '../server/queue/redis.js';
+import { chunkJobId, runStatsKey } from '../server/queue/run.js';
 import { repoRoot, runCli } from '../test/helpers/cli.js';
 import { spawnQueueWorker } from '../test/helpers/queue-worker.js';
 import { startRedisServer } from '../test/helpers/redis-server.js';

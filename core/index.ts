@@ -1,10 +1,63 @@
-export * from './errors.js';
-export * from './backend.js';
-export * from './safetensors.js';
-export * from './half.js';
-export * from './checkpoint.js';
-export * from './progress.js';
-export * from './rng.js';
-export * from './atomic.js';
-export * from './paths.js';
-export * from './webgpu/index.js';
+// resdet/core: the backend, errors, checkpoints, safetensors, progress and metrics, seeded RNG,
+// atomic writes, opt-in WebGPU kernels. What only the CLI needs is imported by path, not from here.
+export { writeFileAtomic } from './atomic.js';
+export {
+  BACKEND_ORDER,
+  type BackendChoice,
+  type BackendName,
+  type BackendReport,
+  type BackendSelection,
+  type BackendStatus,
+  currentBackend,
+  initBackend,
+  type InitBackendOptions,
+  requestedBackend,
+} from './backend.js';
+export {
+  type Checkpoint,
+  CHECKPOINT_FORMAT_VERSION,
+  type CheckpointConfig,
+  type CheckpointConfigInput,
+  CONFIG_FILE,
+  loadCheckpoint,
+  OPTIMIZER_FILE,
+  type Preprocessing,
+  readCheckpointConfig,
+  recoverCheckpoint,
+  saveCheckpoint,
+  WEIGHTS_FILE,
+} from './checkpoint.js';
+export { ResdetError, UsageError } from './errors.js';
+export {
+  bfloat16BitsToFloat32,
+  float16BitsToFloat32,
+  float32ToBfloat16Bits,
+  float32ToFloat16Bits,
+} from './half.js';
+export { resdetVersion } from './paths.js';
+export { formatDuration, MetricsWriter, Progress, type ProgressOptions } from './progress.js';
+export { Rng } from './rng.js';
+export {
+  fromFloat32,
+  readSafetensors,
+  readSafetensorsHeader,
+  type SafeDtype,
+  type SafeTensor,
+  type SafeTensorData,
+  type SafeTensorInfo,
+  SafetensorsFile,
+  serializeSafetensors,
+  toFloat32,
+  writeSafetensors,
+} from './safetensors.js';
+export {
+  activeWebgpuKernels,
+  type KernelStats,
+  registerWebgpuKernels,
+  unregisterWebgpuKernels,
+  WEBGPU_KERNEL_NAMES,
+  type WebgpuKernelName,
+  type WebgpuKernelOptions,
+  webgpuKernelStats,
+} from './webgpu/register.js';
+export { DEFAULT_TILES, type TileConfig } from './webgpu/schedule.js';

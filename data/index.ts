@@ -1,8 +1,109 @@
-export * from './coco/index.js';
-export * from './detection/index.js';
-export * from './synth/index.js';
-export * from './seed.js';
-export * from './workers/index.js';
-export * from './classification/index.js';
-export * from './download.js';
-export { type DecodeOptions, decodeImage, type RgbImage } from './image/decode.js';
+// resdet/data: detection datasets (VOC, COCO, specs, in-memory), the image pipeline and loader,
+// classification sets, synthetic sets, the COCO API, downloads and the generic worker pool.
+export { channelStats, type Normalisation } from './classification/augment.js';
+export { CIFAR10_CLASSES, loadCifar10 } from './classification/cifar10.js';
+export {
+  DEFAULT_FASHION_MNIST_DIR,
+  FASHION_MNIST_CLASSES,
+  loadFashionMnist,
+} from './classification/fashion-mnist.js';
+export type { EvalTransform } from './classification/file-augment.js';
+export { loadFolderDataset } from './classification/folder.js';
+export { loadImagenet } from './classification/imagenet.js';
+export {
+  type DatasetKind,
+  type DataSpec,
+  loadClassificationData,
+  parseDataSpec,
+} from './classification/spec.js';
+export {
+  type ClassificationData,
+  type ClassificationSet,
+  type FileSet,
+  type MemorySet,
+  selectExamples,
+  setLength,
+} from './classification/types.js';
+export { type AnnFilter, CocoDataset } from './coco/dataset.js';
+export { loadCocoDataset, type LoadCocoOptions, loadCocoResults } from './coco/load.js';
+export type {
+  CocoAnnotation,
+  CocoBox,
+  CocoCategory,
+  CocoDatasetJson,
+  CocoImage,
+  CocoResult,
+} from './coco/types.js';
+export { ArrayDetectionDataset, buildDataset, type RawImage, type RawObject } from './detection/build.js';
+export { CLASSES_FILE, readClassesFile, VOC_CLASSES } from './detection/classes.js';
+export type { CocoInstances } from './detection/coco-source.js';
+export {
+  cocoLabelMap,
+  type CocoLabelMap,
+  type CocoOpenOptions,
+  defaultCocoImageDir,
+  openCoco,
+} from './detection/coco.js';
+export { type ConvertSummary, convertToCoco, convertToVoc } from './detection/convert.js';
+export { DetectionLoader, type DetectionLoaderOptions } from './detection/loader.js';
+export { formatProblem } from './detection/problems.js';
+export {
+  concatDatasets,
+  type DatasetInput,
+  type DatasetSpec,
+  type DatasetSpecPart,
+  formatDatasetSource,
+  openDataset,
+  openDatasetInput,
+  type OpenDatasetOptions,
+  parseDatasetSpec,
+} from './detection/spec.js';
+export { type ClassStats, datasetStats, type DatasetStats, formatStats } from './detection/stats.js';
+export {
+  boxesToOriginal,
+  DETECTION_PREPROCESSING,
+  type DetectionBatch,
+  flipBoxes,
+  type PreparedImage,
+  type PrepareOptions,
+  resizedSize,
+  scaleBoxes,
+} from './detection/transform.js';
+export {
+  type DataProblem,
+  type DetectionDataset,
+  type DetectionSample,
+  type OpenOptions,
+  type ProblemKind,
+  type SkippedCounts,
+  targetsOf,
+} from './detection/types.js';
+export {
+  openVoc,
+  parseVocAnnotation,
+  resolveVocClasses,
+  VOC_DEFAULT_SPLIT,
+  vocImageId,
+  type VocOpenOptions,
+  vocSplits,
+} from './detection/voc.js';
+export { cocoInstances, type WritableSample, writeCocoJson, writeVocAnnotation } from './detection/write.js';
+export {
+  DATASET_SOURCES,
+  type DatasetDownloadResult,
+  downloadDataset,
+  type DownloadOptions,
+  type DownloadResult,
+} from './download.js';
+export { decodeImage, type DecodeOptions, type RgbImage } from './image/decode.js';
+export { FASHION_CLASSES, FASHION_MNIST_DIR, readFashionMnist, renderFashionImage } from './synth/fashion.js';
+export { renderShapesImage, SHAPE_CLASSES, type SynthImage, type SynthObject } from './synth/shapes.js';
+export {
+  SYNTH_DEFAULT_SIZE,
+  type SynthKind,
+  type SynthOptions,
+  type SynthSummary,
+  writeSynthSet,
+} from './synth/write-set.js';
+export { type PoolOptions, type PoolResult, WorkerPool } from './workers/pool.js';
+export type { TaskFn, TaskModule } from './workers/protocol.js';

@@ -1,20 +1,97 @@
-export * from './boxes.js';
-export * from './nms.js';
-export * from './box-coder.js';
-export * from './anchors.js';
-export * from './roi-pool.js';
-export * from './roi-align.js';
-export * from './model/config.js';
-export * from './model/faster-rcnn.js';
-export type { RawDetections } from './model/roi-heads.js';
-export * from './preprocess.js';
-export * from './checkpoint.js';
-export * from './detector.js';
-export * from './evaluate.js';
-export * from './eval-set.js';
-export * from './draw.js';
-export * from './demo.js';
-export * from './init.js';
-export * from './train/train-detector.js';
-export type { TrainResult, StopReason } from './train/trainer.js';
-export * from './eval/index.js';
+export {
+  type AnchorOptions,
+  type AnchorOptionsSnake,
+  type Anchors,
+  DEFAULT_ANCHOR_SIZES,
+  DEFAULT_ASPECT_RATIOS,
+  generateAnchors,
+} from './anchors.js';
+export {
+  BBOX_XFORM_CLIP,
+  type BoxWeights,
+  decodeBoxes,
+  encodeBoxes,
+  HEAD_BOX_WEIGHTS,
+  RPN_BOX_WEIGHTS,
+} from './box-coder.js';
+export { boxAreas, type BoxesLike, boxIou } from './boxes.js';
+export {
+  type DetectorMeta,
+  loadDetectorCheckpoint,
+  type LoadedDetectorCheckpoint,
+  saveDetector,
+} from './checkpoint.js';
+export { type DemoOptions, type DemoSummary, runDemo } from './demo.js';
+export { type Detection, type DetectOptions, type Detector, loadDetector, makeDetector } from './detector.js';
+export { drawDetections } from './draw.js';
+export { assertDetectorClasses, type EvaluationSet, openEvaluationSet } from './eval-set.js';
+export { type AreaRange, type CocoEvalParams, defaultCocoParams } from './eval/coco-params.js';
+export {
+  COCO_STAT_NAMES,
+  type CocoEvalOptions,
+  type CocoStatName,
+  type CocoStats,
+  type CocoSummary,
+  cocoSummaryJson,
+  evaluateCoco,
+  formatCocoSummary,
+} from './eval/coco.js';
+export { cocoPlotSpec, vocPlotSpec, writeCocoPlot, writeVocPlot } from './eval/plots.js';
+export {
+  readImageSet,
+  readVocGroundTruth,
+  readVocResultFile,
+  readVocResultFiles,
+  readVocXml,
+  vocDetectionsFromCocoJson,
+  vocResultPath,
+} from './eval/voc-io.js';
+export {
+  evaluateVoc,
+  vocAp,
+  type VocBox,
+  type VocClassResult,
+  type VocDetection,
+  type VocEvalOptions,
+  type VocImage,
+  type VocMetric,
+  type VocObject,
+  type VocSummary,
+} from './eval/voc.js';
+export {
+  type CocoAnnotationsSource,
+  cocoGroundTruth,
+  type CocoResultRecord,
+  cocoResults,
+  detectDataset,
+  type DetectorEvaluation,
+  type DetectorMetric,
+  evaluateDetections,
+  type ImageDetections,
+  vocDetections,
+  vocGroundTruth,
+  writeResultFiles,
+} from './evaluate.js';
+export { initDetector, type InitDetectorOptions } from './init.js';
+export {
+  DEFAULT_ROI_HEADS,
+  DEFAULT_RPN,
+  detectorConfig,
+  type DetectorConfig,
+  type DetectorConfigInput,
+  type RoiHeadsConfig,
+  type RpnConfig,
+} from './model/config.js';
+export { FasterRCNN, type ImageBatch, type ImageTargets, type LossValues } from './model/faster-rcnn.js';
+export { batchedNms, nms } from './nms.js';
+export { prepareImage, type RgbInput } from './preprocess.js';
+export { roiAlign, type RoiAlignOptions } from './roi-align.js';
+export { type OutputSize, type RoiOpOptionsSnake, roiPool, type RoiPoolOptions } from './roi-pool.js';
+export {
+  DEFAULT_DETECTOR_ITERATIONS,
+  type DetectorPreset,
+  trainDetector,
+  type TrainDetectorOptions,
+  type TrainDetectorResult,
+} from './train/train-detector.js';
+export type { TrainResult } from './train/trainer.js';

@@ -1,6 +1,6 @@
-export { type AppContext, type AppOptions, appContext, createApp, DEFAULTS, Lifecycle } from './app.js';
-export { type CocoResult, toCocoResults, toVocLines } from './formats.js';
+export { appContext, type AppContext, type AppOptions, createApp, DEFAULTS, Lifecycle } from './app.js';
 export { evaluators } from './evaluators.js';
+export { type CocoResult, toCocoResults, toVocLines } from './formats.js';
 export { type ErrorBody, HttpError } from './http-error.js';
 export { ServerMetrics } from './metrics.js';
 export { loadClassifierService, loadDetectorService, loadModels, type ModelDirs } from './models.js';
@@ -8,12 +8,10 @@ export { buildOpenApi } from './openapi.js';
 export type {
   Classification,
   ClassifierService,
-  Detection,
   DetectorService,
   Evaluators,
   ModelInfo,
   Models,
-  RgbImage,
 } from './services.js';
 export { type RunningServer, type StartOptions, startServer } from './start.js';
 export { WorkQueue } from './work-queue.js';

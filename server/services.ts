@@ -4,26 +4,17 @@
  * the real implementations.
  */
 
-/** Decoded 8-bit RGB pixels, row-major HWC. Same shape as data/image's RgbImage. */
-export interface RgbImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
-}
+import type { RgbImage } from '../data/image/decode.js';
+import type { Detection } from '../detection/detector.js';
+
+// The pixels and detections are the library's own types (one definition each).
+export type { Detection, RgbImage };
 
 export interface Classification {
   index: number;
   label: string;
   prob: number;
   logit: number;
-}
-
-export interface Detection {
-  /** [x1, y1, x2, y2] in original-image pixels. */
-  box: [number, number, number, number];
-  label: string;
-  labelIndex: number;
-  score: number;
 }
 
 /** What /v1/models says about one model. */

@@ -9,10 +9,10 @@ import {
   detectorConfig,
   FasterRCNN,
   type ImageBatch,
-  lossValuesOf,
   loadDetector,
   saveDetector,
 } from '../../detection/index.js';
+import { lossValuesOf } from '../../detection/model/faster-rcnn.js';
 import { BELOW_LOW, BETWEEN, matchBoxes } from '../../detection/model/matcher.js';
 import { postprocessDetections } from '../../detection/model/roi-heads.js';
 import { sampleBalanced } from '../../detection/model/sampler.js';

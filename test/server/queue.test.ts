@@ -5,14 +5,8 @@ import { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../core/backend.js';
 import { UsageError } from '../../core/errors.js';
-import {
-  chunkJobId,
-  collectRun,
-  openRun,
-  removeRun,
-  runStatus,
-  submitRun,
-} from '../../server/queue/index.js';
+import { collectRun, openRun, removeRun, runStatus, submitRun } from '../../server/queue/index.js';
+import { chunkJobId } from '../../server/queue/run.js';
 import { runCli } from '../helpers/cli.js';
 import { type SpawnedWorker, spawnQueueWorker } from '../helpers/queue-worker.js';
 import { freePort, type RedisServer, startRedisServer } from '../helpers/redis-server.js';
