@@ -1,5 +1,9 @@
-// `resdet`: the main entry points, each also exported by its subpath (resdet/core, /backbone,
-// /data, /detection, /server), where the rest of each part's public surface lives.
+/**
+ * The main entry points, each also exported by its subpath (`resdet/core`, `/backbone`, `/data`,
+ * `/detection`, `/server`), where the rest of each part's public surface lives.
+ *
+ * @module resdet
+ */
 export {
   type BackendChoice,
   type BackendName,
@@ -40,6 +44,7 @@ export {
   detectorConfig,
   evaluateCoco,
   evaluateDetections,
+  evaluateDetector,
   evaluateVoc,
   FasterRCNN,
   formatCocoSummary,

@@ -1,3 +1,9 @@
+/**
+ * ResNet backbones and classifiers: configs, building, torchvision-named weights, classifying,
+ * pretraining and evaluating.
+ *
+ * @module resdet/backbone
+ */
 export { type ArchSummary, describeArchs } from './catalog.js';
 export {
   type Classifier,
@@ -22,23 +28,32 @@ export {
   type StridePlacement,
 } from './config.js';
 export { imagenetClasses } from './imagenet.js';
-export { type LoadStateDictOptions, type LoadStateDictResult, ParamStore } from './params.js';
-export { countResNet, planResNet, type ResNetCost, type ResNetPlan } from './plan.js';
+export type { LoadStateDictOptions, LoadStateDictResult } from './params.js';
+export {
+  type BlockSpec,
+  type ConvSpec,
+  countResNet,
+  planResNet,
+  type ResNetCost,
+  type ResNetPlan,
+  type ShortcutSpec,
+  type StageSpec,
+} from './plan.js';
 export { curvesChart, readRunCurves, type RunCurves } from './pretrain/curves.js';
 export {
   degradationExperiment,
   type DegradationOptions,
   type DegradationResult,
+  type DegradationRun,
 } from './pretrain/degradation.js';
 export {
   evaluateModel,
   type EvaluateModelOptions,
   type EvaluateModelResult,
 } from './pretrain/evaluate-model.js';
-export { type EvalResult, evaluateClassifier } from './pretrain/evaluate.js';
 export { pretrainConfig, ResNetClassifier } from './pretrain/model.js';
 export type { ClassifierNet } from './pretrain/net.js';
-export { buildSchedule, CIFAR_RECIPE, IMAGENET_RECIPE, type Recipe, RECIPES } from './pretrain/recipes.js';
+export type { ScheduleKind } from './pretrain/recipes.js';
 export {
   IMAGENET_NORM,
   pretrain,
@@ -46,4 +61,7 @@ export {
   type PretrainResult,
   type RunSettings,
 } from './pretrain/run.js';
+export type { RunState } from './pretrain/state.js';
+export type { StopReason } from './pretrain/trainer.js';
 export { type BuildOptions, buildResNet, type FeatureName, ResNet } from './resnet.js';
+export type { EvalResult } from './pretrain/evaluate.js';

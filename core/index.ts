@@ -1,5 +1,9 @@
-// resdet/core: the backend, errors, checkpoints, safetensors, progress and metrics, seeded RNG,
-// atomic writes, opt-in WebGPU kernels. What only the CLI needs is imported by path, not from here.
+/**
+ * The backend (`initBackend`), errors, checkpoints, safetensors, progress and metrics, seeded RNG,
+ * atomic writes, opt-in WebGPU kernels.
+ *
+ * @module resdet/core
+ */
 export { writeFileAtomic } from './atomic.js';
 export {
   BACKEND_ORDER,
@@ -35,6 +39,15 @@ export {
   float32ToFloat16Bits,
 } from './half.js';
 export { resdetVersion } from './paths.js';
+export {
+  type ChartGridSpec,
+  type ChartSeries,
+  type LineChartSpec,
+  renderChartGrid,
+  renderLineChart,
+  writeChartGridPng,
+  writeChartPng,
+} from './plot.js';
 export { formatDuration, MetricsWriter, Progress, type ProgressOptions } from './progress.js';
 export { Rng } from './rng.js';
 export {

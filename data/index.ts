@@ -1,5 +1,9 @@
-// resdet/data: detection datasets (VOC, COCO, specs, in-memory), the image pipeline and loader,
-// classification sets, synthetic sets, the COCO API, downloads and the generic worker pool.
+/**
+ * Detection datasets (VOC, COCO, specs, in memory), the image pipeline and loader, classification
+ * sets, synthetic sets, the COCO API, downloads and the generic worker pool.
+ *
+ * @module resdet/data
+ */
 export { channelStats, type Normalisation } from './classification/augment.js';
 export { CIFAR10_CLASSES, loadCifar10 } from './classification/cifar10.js';
 export {
@@ -26,6 +30,7 @@ export {
 } from './classification/types.js';
 export { type AnnFilter, CocoDataset } from './coco/dataset.js';
 export { loadCocoDataset, type LoadCocoOptions, loadCocoResults } from './coco/load.js';
+export type { ReadJsonOptions } from './coco/read-json.js';
 export type {
   CocoAnnotation,
   CocoBox,
@@ -45,7 +50,12 @@ export {
   openCoco,
 } from './detection/coco.js';
 export { type ConvertSummary, convertToCoco, convertToVoc } from './detection/convert.js';
-export { DetectionLoader, type DetectionLoaderOptions } from './detection/loader.js';
+export {
+  DetectionLoader,
+  type DetectionLoaderOptions,
+  type LoadedBatch,
+  type PlannedImage,
+} from './detection/loader.js';
 export { formatProblem } from './detection/problems.js';
 export {
   concatDatasets,
@@ -80,7 +90,6 @@ export {
 } from './detection/types.js';
 export {
   openVoc,
-  parseVocAnnotation,
   resolveVocClasses,
   VOC_DEFAULT_SPLIT,
   vocImageId,
@@ -89,15 +98,14 @@ export {
 } from './detection/voc.js';
 export { cocoInstances, type WritableSample, writeCocoJson, writeVocAnnotation } from './detection/write.js';
 export {
-  DATASET_SOURCES,
   type DatasetDownloadResult,
   downloadDataset,
   type DownloadOptions,
   type DownloadResult,
 } from './download.js';
 export { decodeImage, type DecodeOptions, type RgbImage } from './image/decode.js';
-export { FASHION_CLASSES, FASHION_MNIST_DIR, readFashionMnist, renderFashionImage } from './synth/fashion.js';
-export { renderShapesImage, SHAPE_CLASSES, type SynthImage, type SynthObject } from './synth/shapes.js';
+export { FASHION_CLASSES } from './synth/fashion.js';
+export { SHAPE_CLASSES } from './synth/shapes.js';
 export {
   SYNTH_DEFAULT_SIZE,
   type SynthKind,
@@ -106,4 +114,4 @@ export {
   writeSynthSet,
 } from './synth/write-set.js';
 export { type PoolOptions, type PoolResult, WorkerPool } from './workers/pool.js';
-export type { TaskFn, TaskModule } from './workers/protocol.js';
+export type { TaskFn, TaskModule, TaskOutput } from './workers/protocol.js';

@@ -1,3 +1,9 @@
+/**
+ * Faster R-CNN: box ops, the model and its config, checkpoints, `loadDetector`, training,
+ * detecting and evaluating over a set (VOC and COCO mAP), drawing, the demo.
+ *
+ * @module resdet/detection
+ */
 export {
   type AnchorOptions,
   type AnchorOptionsSnake,
@@ -5,6 +11,7 @@ export {
   DEFAULT_ANCHOR_SIZES,
   DEFAULT_ASPECT_RATIOS,
   generateAnchors,
+  type LevelValues,
 } from './anchors.js';
 export {
   BBOX_XFORM_CLIP,
@@ -59,6 +66,12 @@ export {
   type VocSummary,
 } from './eval/voc.js';
 export {
+  type DetectorEvaluationRun,
+  type DetectorReport,
+  evaluateDetector,
+  type EvaluateDetectorOptions,
+} from './evaluate-detector.js';
+export {
   type CocoAnnotationsSource,
   cocoGroundTruth,
   type CocoResultRecord,
@@ -82,7 +95,12 @@ export {
   type RoiHeadsConfig,
   type RpnConfig,
 } from './model/config.js';
-export { FasterRCNN, type ImageBatch, type ImageTargets, type LossValues } from './model/faster-rcnn.js';
+export {
+  FasterRCNN,
+  type ImageBatch,
+  type ImageTargets,
+  type LossValues,
+} from './model/faster-rcnn.js';
 export { batchedNms, nms } from './nms.js';
 export { prepareImage, type RgbInput } from './preprocess.js';
 export { roiAlign, type RoiAlignOptions } from './roi-align.js';
@@ -94,4 +112,4 @@ export {
   type TrainDetectorOptions,
   type TrainDetectorResult,
 } from './train/train-detector.js';
-export type { TrainResult } from './train/trainer.js';
+export type { StopReason, TrainResult } from './train/trainer.js';

@@ -1,8 +1,12 @@
+/**
+ * The HTTP server: `createApp` (an Express app), `startServer`, the model services and formats.
+ *
+ * @module resdet/server
+ */
 export { appContext, type AppContext, type AppOptions, createApp, DEFAULTS, Lifecycle } from './app.js';
 export { evaluators } from './evaluators.js';
 export { type CocoResult, toCocoResults, toVocLines } from './formats.js';
 export { type ErrorBody, HttpError } from './http-error.js';
-export { ServerMetrics } from './metrics.js';
 export { loadClassifierService, loadDetectorService, loadModels, type ModelDirs } from './models.js';
 export { buildOpenApi } from './openapi.js';
 export type {
@@ -14,4 +18,3 @@ export type {
   Models,
 } from './services.js';
 export { type RunningServer, type StartOptions, startServer } from './start.js';
-export { WorkQueue } from './work-queue.js';

@@ -1,7 +1,10 @@
 import { UsageError } from '../core/errors.js';
 import { cocoSummaryJson, formatCocoSummary } from '../detection/eval/coco.js';
-import type { DetectorEvaluation, DetectorMetric } from '../detection/evaluate.js';
+import type { DetectorReport } from '../detection/evaluate-detector.js';
+import type { DetectorMetric } from '../detection/evaluate.js';
 import { printJson } from './common.js';
+
+export type { DetectorReport };
 
 const METRICS: readonly DetectorMetric[] = ['voc07', 'area', 'coco'];
 
@@ -18,17 +21,6 @@ export function parseMetrics(value: string): DetectorMetric[] {
   if (list.includes('voc07') && list.includes('area'))
     throw new UsageError('--metric: choose one of voc07 and area (both are VOC AP)');
   return list as DetectorMetric[];
-}
-
-export interface DetectorReport {
-  model: string;
-  data: string;
-  images: number;
-  seconds: number;
-  files: { cocoJson: string; vocDir: string };
-  evaluation: DetectorEvaluation;
-  /** Extra JSON fields (the queue's run name, what a partial collect left out). */
-  extra?: Record<string, unknown>;
 }
 
 /** Prints an evaluation as evaluate-detector does: JSON, or mAP lines and the COCO summary. */

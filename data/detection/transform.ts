@@ -188,7 +188,7 @@ export interface DetectionBatch {
   imageSizes: Array<[number, number]>;
   /** [height, width] of each original image. */
   originalSizes: Array<[number, number]>;
-  /** [scaleY, scaleX]: original * scale = resized. */
+  /** `[scaleY, scaleX]`: original * scale = resized. */
   scales: Array<[number, number]>;
   flipped: boolean[];
   /** Training targets per image, in resized (and flipped) pixels. */

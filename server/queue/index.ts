@@ -1,4 +1,8 @@
-// resdet/queue: distributed detection over BullMQ (submit a run, start workers, status, collect, remove).
+/**
+ * Distributed detection over BullMQ: submit a run, start workers, status, collect, remove.
+ *
+ * @module resdet/queue
+ */
 export { type CollectedRun, type CollectOptions, collectRun, type MissingChunk } from './collect.js';
 export { type ChunkState, openRun, removeRun, type RunHandle, runStatus, type RunStatus } from './inspect.js';
 export { connectRedis } from './redis.js';

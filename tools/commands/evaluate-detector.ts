@@ -1,9 +1,6 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseDatasetSpec } from '../../data/detection/spec.js';
-import { loadDetector } from '../../detection/detector.js';
-import { assertDetectorClasses, openEvaluationSet } from '../../detection/eval-set.js';
-import { detectDataset, evaluateDetections, writeResultFiles } from '../../detection/evaluate.js';
+import { evaluateDetector } from '../../detection/evaluate-detector.js';
 import { parseIntOption, useBackend } from '../common.js';
 import { parseMetrics, printDetectorReport } from '../detector-report.js';
 
@@ -36,22 +33,15 @@ export function register(program: Command): void {
       const metrics = parseMetrics(flags.metric);
       const spec = parseDatasetSpec(flags.data);
       await useBackend(cmd);
-      const detector = await loadDetector(flags.model);
-      try {
-        const { dataset, coco } = await openEvaluationSet(spec, (line) => console.error(`resdet: ${line}`));
-        assertDetectorClasses(dataset, detector.classes);
-        const t0 = performance.now();
-        const results = await detectDataset(detector, dataset, { limit: flags.limit, silent: flags.json });
-        const seconds = (performance.now() - t0) / 1000;
-        const out = flags.out ?? join(flags.model, 'eval');
-        const files = writeResultFiles(out, results, dataset.classes, dataset.categoryIds);
-        const ev = evaluateDetections(results, dataset, metrics, { annotationsFile: coco });
-        printDetectorReport(
-          { model: flags.model, data: dataset.name, images: results.length, seconds, files, evaluation: ev },
-          flags.json,
-        );
-      } finally {
-        detector.dispose();
-      }
+      const report = await evaluateDetector({
+        model: flags.model,
+        data: spec,
+        metrics,
+        out: flags.out,
+        limit: flags.limit,
+        silent: flags.json,
+        warn: (line) => console.error(`resdet: ${line}`),
+      });
+      printDetectorReport(report, flags.json);
     });
 }
