@@ -17,3 +17,4 @@ export * from './init.js';
 export * from './train/train-detector.js';
 export type { TrainResult, StopReason } from './train/trainer.js';
 export * from './eval/index.js';
+export * from './detectron2.js';

@@ -72,10 +72,16 @@ export class FasterRCNN {
     this.backbone = new ResNet(config.backbone);
     this.heads = new ParamStore();
     const rng = new Rng(config.seed + 1);
-    this.cellAnchors = cellAnchorsFlat(config.anchorSizes, config.aspectRatios);
+    this.cellAnchors = cellAnchorsFlat(config.anchorSizes, config.aspectRatios, config.anchorGenerator);
     const numAnchors = this.cellAnchors.length / 4;
     this.rpn = new RpnHead(this.heads, this.backbone.stageChannels(3), numAnchors, rng);
-    this.predictor = new BoxPredictor(this.heads, this.backbone.stageChannels(4), config.numClasses, rng);
+    this.predictor = new BoxPredictor(
+      this.heads,
+      this.backbone.stageChannels(4),
+      config.numClasses,
+      rng,
+      config.roiHeads.background ?? 'first',
+    );
   }
 
   get numClasses(): number {
@@ -96,8 +102,15 @@ export class FasterRCNN {
     const key = `${fh}x${fw}/${ph}x${pw}`;
     let a = this.anchorCache.get(key);
     if (!a) {
-      // torchvision's stride rule: padded image size // feature size.
-      a = gridAnchorsFlat(this.cellAnchors, fh, fw, Math.floor(ph / fh), Math.floor(pw / fw));
+      // torchvision's stride rule: padded image size // feature size; detectron2's: a fixed stride.
+      const fixed = this.config.anchorGenerator?.stride;
+      a = gridAnchorsFlat(
+        this.cellAnchors,
+        fh,
+        fw,
+        fixed ?? Math.floor(ph / fh),
+        fixed ?? Math.floor(pw / fw),
+      );
       this.anchorCache.set(key, a);
     }
     return a;
@@ -147,6 +160,7 @@ export class FasterRCNN {
             postNmsTopN: training ? cfg.postNmsTopNTrain : cfg.postNmsTopNTest,
             nmsThreshold: cfg.nmsThreshold,
             minSize: cfg.minSize,
+            detectron2Proposals: cfg.detectron2Proposals,
           },
         ),
       );
@@ -183,7 +197,7 @@ export class FasterRCNN {
     if (samples.labels.length > 0) {
       const pooled = this.roiFeatures(feature, samples.rois, true);
       const { classLogits, boxDeltas } = this.predictor.apply(pooled);
-      roi = roiLoss(classLogits, boxDeltas, samples);
+      roi = roiLoss(classLogits, boxDeltas, samples, this.config.roiHeads.background);
     }
     const total = tf.addN([rpn.objectness, rpn.box, roi.classifier, roi.box]) as tf.Scalar;
     if (values) {
@@ -224,13 +238,14 @@ export class FasterRCNN {
       const probs = tf.softmax(classLogits).dataSync() as Float32Array;
       const deltasData = boxDeltas.dataSync() as Float32Array;
       const k1 = this.numClasses + 1;
+      const boxCols = boxDeltas.shape[1];
       let offset = 0;
       proposals.forEach((p, img) => {
         const r = p.boxes.length / 4;
         out.push(
           postprocessDetections(
             probs.subarray(offset * k1, (offset + r) * k1),
-            deltasData.subarray(offset * 4 * k1, (offset + r) * 4 * k1),
+            deltasData.subarray(offset * boxCols, (offset + r) * boxCols),
             p.boxes,
             batch.imageSizes[img],
             this.numClasses,
