@@ -10,6 +10,8 @@ export interface Detection {
   label: string;
   /** 0-based index into `classes` (the model's label minus one). */
   labelIndex: number;
+  /** The class's COCO category id, when the checkpoint has them (COCO-trained or imported). */
+  categoryId?: number;
   score: number;
 }
 
@@ -69,6 +71,7 @@ export function makeDetector(
             box: [boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3]],
             label: classes[raw.labels[i] - 1],
             labelIndex: raw.labels[i] - 1,
+            ...(categoryIds ? { categoryId: categoryIds[raw.labels[i] - 1] } : {}),
             score: raw.scores[i],
           });
         }

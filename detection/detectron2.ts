@@ -67,6 +67,11 @@ export function readDetectron2Weights(path: string): Detectron2Weights {
       `${path}: a zip archive (torch.save's format), not a detectron2 model-zoo pickle`,
       "give the model zoo's model_final_*.pkl; a .pth checkpoint of detectron2 itself is a torch zip",
     );
+  if (buf.length > 9 && buf[8] === 0x7b && buf.readBigUInt64LE(0) < BigInt(buf.length))
+    throw new ResdetError(
+      `${path}: a safetensors file, not a detectron2 model-zoo pickle`,
+      'safetensors state dicts are imported with `resdet import torchvision`',
+    );
   const top = readPickle(buf, path);
   if (!(top instanceof PyDict))
     throw new ResdetError(

@@ -35,6 +35,8 @@ export interface LossValues {
 }
 
 const BACKBONE_PREFIX = 'backbone.';
+/** RoIs per pass through the per-RoI head at inference. */
+const ROI_CHUNK = 128;
 
 /** Drops degenerate GT boxes (zero or negative width/height, non-finite): they would make log(0) targets. */
 function validTargets(t: ImageTargets): ImageTargets {
@@ -168,6 +170,11 @@ export class FasterRCNN {
     return { proposals, anchors };
   }
 
+  /** Inference proposals of each image from the RPN's outputs (highest objectness first). */
+  proposals(objectness: tf.Tensor4D, deltas: tf.Tensor4D, batch: ImageBatch): Proposals[] {
+    return this.proposalsOf(objectness, deltas, batch, false).proposals;
+  }
+
   /**
    * The four training losses for a batch and their sum (to be differentiated by the caller, e.g.
    * inside tf.variableGrads). `values` receives the numbers for logging.
@@ -233,12 +240,23 @@ export class FasterRCNN {
         out = proposals.map(() => emptyDetections());
         return;
       }
-      const pooled = this.roiFeatures(feature, Float32Array.from(rois), false);
-      const { classLogits, boxDeltas } = this.predictor.apply(pooled);
-      const probs = tf.softmax(classLogits).dataSync() as Float32Array;
-      const deltasData = boxDeltas.dataSync() as Float32Array;
+      // The per-RoI head in chunks: 1000 RoIs of a full-size ResNet-50 would need several GB of
+      // conv5_x activations at once (beyond wasm's 4 GB heap); each RoI is computed on its own.
+      const allRois = Float32Array.from(rois);
+      const total = allRois.length / 5;
       const k1 = this.numClasses + 1;
-      const boxCols = boxDeltas.shape[1];
+      const boxCols = this.predictor.bboxPred.bias.size;
+      const probs = new Float32Array(total * k1);
+      const deltasData = new Float32Array(total * boxCols);
+      for (let start = 0; start < total; start += ROI_CHUNK) {
+        const end = Math.min(total, start + ROI_CHUNK);
+        tf.tidy(() => {
+          const pooled = this.roiFeatures(feature, allRois.subarray(5 * start, 5 * end), false);
+          const { classLogits, boxDeltas } = this.predictor.apply(pooled);
+          probs.set(tf.softmax(classLogits).dataSync() as Float32Array, start * k1);
+          deltasData.set(boxDeltas.dataSync() as Float32Array, start * boxCols);
+        });
+      }
       let offset = 0;
       proposals.forEach((p, img) => {
         const r = p.boxes.length / 4;
