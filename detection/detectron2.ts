@@ -24,6 +24,28 @@ const ARCHS: Record<string, { layers: number[]; aliases: string[] }> = {
   resnet101: { layers: [3, 4, 23, 3], aliases: ['R101-C4', 'R-101', 'R101'] },
 };
 
+/** detectron2's published Faster R-CNN C4 models (COCO box AP from its MODEL_ZOO.md). */
+export const DETECTRON2_C4_ZOO: readonly { name: string; arch: string; cocoBoxAp: number; url: string }[] = [
+  {
+    name: 'faster_rcnn_R_50_C4_1x',
+    arch: 'R50-C4',
+    cocoBoxAp: 35.7,
+    url: 'https://dl.fbaipublicfiles.com/detectron2/COCO-Detection/faster_rcnn_R_50_C4_1x/137257644/model_final_721ade.pkl',
+  },
+  {
+    name: 'faster_rcnn_R_50_C4_3x',
+    arch: 'R50-C4',
+    cocoBoxAp: 38.4,
+    url: 'https://dl.fbaipublicfiles.com/detectron2/COCO-Detection/faster_rcnn_R_50_C4_3x/137849393/model_final_f97cb7.pkl',
+  },
+  {
+    name: 'faster_rcnn_R_101_C4_3x',
+    arch: 'R101-C4',
+    cocoBoxAp: 41.1,
+    url: 'https://dl.fbaipublicfiles.com/detectron2/COCO-Detection/faster_rcnn_R_101_C4_3x/138204752/model_final_298dad.pkl',
+  },
+];
+
 /** detectron2's default anchors (ANCHOR_GENERATOR.SIZES / ASPECT_RATIOS for C4). */
 const D2_ANCHOR_SIZES = [32, 64, 128, 256, 512];
 const D2_ASPECT_RATIOS = [0.5, 1, 2];
