@@ -260,7 +260,7 @@ export function detectron2C4Config(w: Detectron2Weights, label: string, arch?: s
       );
     if (wanted !== found)
       throw new ResdetError(
-        `--arch ${arch} (${ARCHS[wanted].layers.join(', ')} blocks) does not fit ${label}: it holds ${found ? `an ${found} C4 model` : 'a ResNet'} (${depthText})`,
+        `--arch ${arch} (${ARCHS[wanted].layers.join(', ')} blocks) does not fit ${label}: it holds ${found ? `a ${found} C4 model` : 'a ResNet'} (${depthText})`,
         found ? `pass --arch ${ARCHS[found].aliases[0]} or leave --arch out` : undefined,
       );
   }

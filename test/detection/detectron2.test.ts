@@ -195,7 +195,7 @@ describe('resdet import detectron2: bad input', () => {
     const r = await importFile(pkl, ['--arch', 'R101-C4']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--arch R101-C4 (3, 4, 23, 3 blocks) does not fit');
-    expect(r.stderr).toContain('an resnet50 C4 model (res2..res5 with 3, 4, 6, 3 blocks)');
+    expect(r.stderr).toContain('it holds a resnet50 C4 model (res2..res5 with 3, 4, 6, 3 blocks)');
   });
 
   it('refuses pickles holding anything but arrays, naming the callable', async () => {
