@@ -32,7 +32,6 @@ export function classColumns(
 export class BoxPredictor {
   readonly clsScore: DenseLayer;
   readonly bboxPred: DenseLayer;
-  readonly background: 'first' | 'last';
 
   constructor(
     store: ParamStore,
@@ -41,7 +40,6 @@ export class BoxPredictor {
     rng: Rng,
     background: 'first' | 'last' = 'first',
   ) {
-    this.background = background;
     this.clsScore = new DenseLayer(
       store,
       'roi_heads.box_predictor.cls_score',
@@ -146,7 +144,7 @@ export function roiLoss(
       background === 'first' ? samples.labels : samples.labels.map((l) => columns(l).logit),
     );
     const k1 = boxDeltas.shape[1] / 4;
-    // Targets scattered into the [R, (K+1) * 4] layout with a mask on each foreground RoI's own
+    // Targets scattered into the [R, groups * 4] layout with a mask on each foreground RoI's own
     // class: the same sum as gathering those deltas, without a gather gradient (see losses.ts).
     const dense = new Float32Array(r * k1 * 4);
     const mask = new Float32Array(r * k1 * 4);
