@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   let failures = 0;
   try {
     const t0 = performance.now();
-    const summary = importDetectron2(weights, out);
+    const summary = await importDetectron2(weights, out);
     console.log(JSON.stringify({ import: summary, seconds: (performance.now() - t0) / 1000 }));
     const detector = await loadDetector(out);
     for (const image of expected.images as { name: string; file: string }[]) {
@@ -89,9 +89,9 @@ async function main(): Promise<void> {
       const batch = collate([img], model.config.sizeDivisible);
       const feature = model.features(batch.images, false);
       const { objectness, deltas } = model.rpn.apply(feature);
-      const [props] = model.proposals(objectness, deltas, batch);
+      const [props] = await model.proposals(objectness, deltas, batch);
       for (const t of [batch.images, feature, objectness, deltas]) t.dispose();
-      const ours = Array.from({ length: props.boxes.length / 4 }, (_, i) =>
+      const ours: number[][] = Array.from({ length: props.boxes.length / 4 }, (_, i) =>
         Array.from(props.boxes.subarray(4 * i, 4 * i + 4)),
       );
       const pm = matchSets(ref.proposals.boxes_first_n, ours);

@@ -56,7 +56,7 @@ export function makeDetector(
         // A higher threshold before NMS keeps the same boxes as filtering the output (a box is
         // only ever suppressed by a higher-scoring one), so max() is "the model's output, filtered".
         const floor = model.config.roiHeads.scoreThreshold;
-        const [raw] = model.detect(batch, {
+        const [raw] = await model.detect(batch, {
           scoreThreshold:
             opts.scoreThreshold === undefined ? undefined : Math.max(opts.scoreThreshold, floor),
           detectionsPerImage: opts.maxDetections,

@@ -304,8 +304,12 @@ export function detectron2C4Config(w: Detectron2Weights, label: string, arch?: s
  * Loads detectron2 tensors into the model, checking names and shapes in detectron2's names first
  * (missing, unexpected and mis-shaped ones listed together).
  */
-export function loadDetectron2Tensors(model: FasterRCNN, w: Detectron2Weights, label: string): number {
-  const expected = model.stateDict();
+export async function loadDetectron2Tensors(
+  model: FasterRCNN,
+  w: Detectron2Weights,
+  label: string,
+): Promise<number> {
+  const expected = await model.stateDict();
   const mapped: Record<string, SafeTensor> = {};
   const seen = new Set<string>();
   const missing: string[] = [];
@@ -366,11 +370,11 @@ export interface Detectron2ImportSummary {
 }
 
 /** Reads a model-zoo pickle and writes a resdet detector checkpoint to `out`. */
-export function importDetectron2(
+export async function importDetectron2(
   weightsPath: string,
   out: string,
   opts: Detectron2ImportOptions = {},
-): Detectron2ImportSummary {
+): Promise<Detectron2ImportSummary> {
   const weights = readDetectron2Weights(weightsPath);
   const config = detectron2C4Config(weights, weightsPath, opts.arch);
   const k = config.numClasses;
@@ -388,7 +392,7 @@ export function importDetectron2(
   } else classes = Array.from({ length: k }, (_, i) => String(i));
   const model = new FasterRCNN(config);
   try {
-    const tensors = loadDetectron2Tensors(model, weights, weightsPath);
+    const tensors = await loadDetectron2Tensors(model, weights, weightsPath);
     const meta: DetectorMeta = {
       classes,
       categoryIds,
@@ -407,7 +411,7 @@ export function importDetectron2(
         },
       },
     };
-    saveDetector(out, model, meta);
+    await saveDetector(out, model, meta);
     return {
       arch: config.arch,
       out,

@@ -47,15 +47,13 @@ export class Sgd {
   }
 
   /** Momentum buffers by parameter name, as `momentum_buffer.<name>`. */
-  stateDict(): Record<string, SafeTensor> {
+  async stateDict(): Promise<Record<string, SafeTensor>> {
+    const slots = [...this.slots];
+    const values = await Promise.all(slots.map(([, slot]) => slot.data()));
     const out: Record<string, SafeTensor> = {};
-    for (const [name, slot] of this.slots) {
-      out[`momentum_buffer.${name}`] = {
-        dtype: 'F32',
-        shape: slot.shape,
-        data: slot.dataSync() as Float32Array,
-      };
-    }
+    slots.forEach(([name, slot], i) => {
+      out[`momentum_buffer.${name}`] = { dtype: 'F32', shape: slot.shape, data: values[i] as Float32Array };
+    });
     return out;
   }
 

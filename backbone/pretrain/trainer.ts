@@ -1,3 +1,4 @@
+import { backendComputesValues } from '../../core/backend.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.js';
@@ -122,14 +123,14 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
 
-  const save = () => {
+  const save = async () => {
     const now = (performance.now() - sessionStart) / 1000;
     state.trainSeconds += now - sessionSecondsAtSave;
     sessionSecondsAtSave = now;
-    const weights = o.net.stateDict();
+    const weights = await o.net.stateDict();
     // A finite loss can come with overflowed BN statistics; such weights are not a checkpoint.
     for (const [name, t] of Object.entries(weights)) {
-      if (t.data instanceof Float32Array && !t.data.every(Number.isFinite)) {
+      if (t.data instanceof Float32Array && !t.data.every(Number.isFinite) && backendComputesValues()) {
         throw new ResdetError(
           `${name} holds NaN or infinite values at iteration ${state.iteration} (epoch ${state.epoch + 1}); ` +
             `training diverged. The last good checkpoint in ${o.outDir} is from iteration ${lastSavedIteration}`,
@@ -141,7 +142,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
       o.outDir,
       { ...o.checkpoint, training: { ...o.checkpoint.training, state: { ...state } } },
       weights,
-      o.sgd.stateDict(),
+      await o.sgd.stateDict(),
     );
     lastSavedIteration = state.iteration;
   };
@@ -190,8 +191,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
         // Let the event loop run (signal handlers, timers): in-memory batches resolve as microtasks.
         await new Promise((resolve) => setImmediate(resolve));
         const lr = learningRate(o.schedule, state.schedule, state.iteration, o.totalIterations);
-        const step = computeGradients(o.net, params, batch, o.microBatch);
-        if (!Number.isFinite(step.loss)) {
+        const step = await computeGradients(o.net, params, batch, o.microBatch);
+        if (!Number.isFinite(step.loss) && backendComputesValues()) {
           for (const g of step.grads.values()) g.dispose();
           throw new ResdetError(
             `training loss became ${step.loss} at iteration ${state.iteration + 1} (epoch ${state.epoch + 1}, lr ${lr}); ` +
@@ -230,7 +231,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
           winImages = 0;
           winStart = performance.now();
         }
-        if (o.checkpointEvery && state.iteration % o.checkpointEvery === 0) save();
+        if (o.checkpointEvery && state.iteration % o.checkpointEvery === 0) await save();
         if (stopSignal) break;
         if (o.maxMinutes !== undefined && (performance.now() - sessionStart) / 60000 >= o.maxMinutes) {
           stopped = 'time';
@@ -267,11 +268,11 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
           state.epochWrong = 0;
           state.epochImages = 0;
         }
-        save();
+        await save();
       }
       if (stopped === 'time') break;
     }
-    if (stopped !== 'done' || lastSavedIteration !== state.iteration) save();
+    if (stopped !== 'done' || lastSavedIteration !== state.iteration) await save();
   } finally {
     await source.close();
     process.off('SIGINT', onInt);

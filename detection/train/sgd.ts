@@ -43,15 +43,13 @@ export class SgdMomentum {
   }
 
   /** Momentum buffers as F32 tensors (variable layout), for optimizer.safetensors. */
-  state(): Record<string, SafeTensor> {
+  async state(): Promise<Record<string, SafeTensor>> {
+    const buffers = [...this.buffers];
+    const values = await Promise.all(buffers.map(([, buf]) => buf.data()));
     const out: Record<string, SafeTensor> = {};
-    for (const [name, buf] of this.buffers) {
-      out[name] = {
-        dtype: 'F32',
-        shape: [...buf.shape],
-        data: Float32Array.from(buf.dataSync() as Float32Array),
-      };
-    }
+    buffers.forEach(([name, buf], i) => {
+      out[name] = { dtype: 'F32', shape: [...buf.shape], data: Float32Array.from(values[i] as Float32Array) };
+    });
     return out;
   }
 

@@ -1,3 +1,4 @@
+import { backendComputesValues } from '../../core/backend.js';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ResdetError } from '../../core/errors.js';
@@ -108,14 +109,14 @@ export async function runTraining(
   const save = async () => {
     // A finite loss does not prove finite weights: one huge step can overflow them. Never let
     // such a state replace the last good checkpoint.
-    const bad = model.nonFiniteParameters();
-    if (bad.length > 0) {
+    const bad = await model.nonFiniteParameters();
+    if (bad.length > 0 && backendComputesValues()) {
       throw new ResdetError(
         `training diverged: parameters became non-finite at iteration ${iteration} (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', ...' : ''})`,
         `the last good checkpoint (iteration ${lastSaved}) is in ${opts.out}; lower --lr or check the data, then --resume`,
       );
     }
-    saveDetector(
+    await saveDetector(
       opts.out,
       model,
       {
@@ -134,7 +135,7 @@ export async function runTraining(
           lastEval,
         },
       },
-      optimizer.state(),
+      await optimizer.state(),
     );
     lastSaved = iteration;
     await writeTrainingPlot(
@@ -177,15 +178,13 @@ export async function runTraining(
       }
       const lr = learningRate(schedule, iteration);
       const { batch, targets } = await loader.batch(iteration);
-      const values: Partial<LossValues> = {};
       const t0 = performance.now();
       let grads: tf.NamedTensorMap | undefined;
+      let values: LossValues;
       try {
-        const result = tf.variableGrads(() => model.losses(batch, targets, rng, values), variables);
-        result.value.dispose();
-        grads = result.grads;
+        ({ grads, values } = await model.lossGradients(batch, targets, rng, variables));
         const total = values.total ?? Number.NaN;
-        if (!Number.isFinite(total)) {
+        if (!Number.isFinite(total) && backendComputesValues()) {
           throw new ResdetError(
             `training diverged: the loss is ${total} at iteration ${iteration + 1} ` +
               `(RPN objectness ${values.rpnObjectness}, RPN box ${values.rpnBox}, classifier ${values.classifier}, box ${values.box})`,
@@ -198,7 +197,7 @@ export async function runTraining(
         batch.images.dispose();
       }
       iteration++;
-      lastLoss = values as LossValues;
+      lastLoss = values;
       metrics.write({
         type: 'train',
         iteration,

@@ -37,7 +37,7 @@ describe("detectron2's conventions as options: the defaults are today's detector
     // of the new one (keeping the save's commit token, which pairs it with the weights).
     const model = new FasterRCNN(config);
     const old = join(tmp, 'old');
-    saveDetector(old, model, { classes: oldConfig.classes, preprocessing: oldConfig.preprocessing });
+    await saveDetector(old, model, { classes: oldConfig.classes, preprocessing: oldConfig.preprocessing });
     model.dispose();
     const written = JSON.parse(readFileSync(join(old, 'config.json'), 'utf8'));
     writeFileSync(join(old, 'config.json'), JSON.stringify({ ...oldConfig, commit: written.commit }));

@@ -168,7 +168,7 @@ describe('resdet import detectron2 (tiny R50-C4 against detectron2 v0.6)', () =>
       const batch = collate([img], model.config.sizeDivisible);
       const feature = model.features(batch.images, false);
       const { objectness, deltas } = model.rpn.apply(feature);
-      const proposals = model.proposals(objectness, deltas, batch);
+      const proposals = await model.proposals(objectness, deltas, batch);
       [batch.images, feature, objectness, deltas].forEach((t) => {
         t.dispose();
       });
@@ -222,7 +222,7 @@ describe('resdet import detectron2: bad input', () => {
     ).toThrow('a safetensors file, not a detectron2 model-zoo pickle');
   });
 
-  it('lists missing, unexpected and mis-shaped tensors by their detectron2 names', () => {
+  it('lists missing, unexpected and mis-shaped tensors by their detectron2 names', async () => {
     const w = readDetectron2Weights(pkl);
     const config = detectron2C4Config(w, 'tiny_c4.pkl');
     delete w.tensors['backbone.res3.1.conv2.norm.running_var'];
@@ -234,7 +234,7 @@ describe('resdet import detectron2: bad input', () => {
     };
     const model = new FasterRCNN(config);
     try {
-      expect(() => loadDetectron2Tensors(model, w, 'tiny_c4.pkl')).toThrow(
+      await expect(loadDetectron2Tensors(model, w, 'tiny_c4.pkl')).rejects.toThrow(
         /missing: backbone\.res3\.1\.conv2\.norm\.running_var; unexpected: roi_heads\.res5\.0\.extra\.weight; mis-shaped: proposal_generator\.rpn_head\.conv\.weight \(file \[128, 128, 1, 9\], model \[128, 128, 3, 3\]\)/,
       );
     } finally {

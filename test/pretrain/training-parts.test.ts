@@ -133,7 +133,7 @@ describe('schedules and recipes', () => {
 });
 
 describe('SGD with momentum and weight decay', () => {
-  it('matches v = m v + g + wd w; w -= lr v, and round-trips its state', () => {
+  it('matches v = m v + g + wd w; w -= lr v, and round-trips its state', async () => {
     const w = tf.variable(tf.tensor1d([1, -2]));
     const params = [{ name: 'fc.weight', variable: w }];
     const sgd = new Sgd({ momentum: 0.9, weightDecay: 0.1 });
@@ -141,10 +141,10 @@ describe('SGD with momentum and weight decay', () => {
     sgd.step(params, g(), 0.1); // v = [0.6, 0.3]; w = [0.94, -2.03]
     sgd.step(params, g(), 0.1); // v = 0.9v + g + 0.1w = [1.134, 0.567]; w = [0.8266, -2.0867]
     expect(Array.from(w.dataSync())).toEqual([expect.closeTo(0.8266, 4), expect.closeTo(-2.0867, 4)]);
-    const saved = SafetensorsFile.parse(serializeSafetensors(sgd.stateDict()));
+    const saved = SafetensorsFile.parse(serializeSafetensors(await sgd.stateDict()));
     const again = new Sgd({ momentum: 0.9, weightDecay: 0.1 });
     again.loadStateDict(saved, params);
-    expect(Array.from(again.stateDict()['momentum_buffer.fc.weight'].data as Float32Array)).toEqual([
+    expect(Array.from((await again.stateDict())['momentum_buffer.fc.weight'].data as Float32Array)).toEqual([
       expect.closeTo(1.134, 4),
       expect.closeTo(0.567, 4),
     ]);

@@ -116,7 +116,7 @@ export function register(program: Command): void {
       try {
         const result = model.loadStateDict(file);
         const dtypes = [...new Set(file.names().map((n) => file.info(n).dtype))].sort();
-        saveClassifier(opts.out, model, {
+        await saveClassifier(opts.out, model, {
           arch,
           classes,
           extra: { source: { format: 'torchvision', file: basename(opts.weights), dtypes } },
@@ -151,7 +151,7 @@ async function importDetectron2Command(opts: ImportOptions, cmd: Command): Promi
         );
       })
     : undefined;
-  const summary = importDetectron2(opts.weights, opts.out, {
+  const summary = await importDetectron2(opts.weights, opts.out, {
     arch: opts.arch,
     classes,
     minSize: opts.minSize,
