@@ -24,11 +24,16 @@ ap.add_argument("images", nargs="+")
 a = ap.parse_args()
 for name in ("yacs", "iopath", "fvcore", "detectron2"):
     sys.path.insert(0, os.path.join(a.refs, name))
+class _Unavailable:  # pycocotools: only mask / COCO-eval code imports it, never called here
+    pass
+
+
 for name in ("pycocotools", "pycocotools.mask", "pycocotools.coco", "pycocotools.cocoeval"):
     m = types.ModuleType(name)
     m.__path__ = []
-    m.COCO = m.COCOeval = m.maskUtils = None
+    m.COCO = m.COCOeval = _Unavailable
     sys.modules[name] = m
+sys.modules["pycocotools.cocoeval"].maskUtils = sys.modules["pycocotools.mask"]
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 from detectron2.config import get_cfg  # noqa: E402
