@@ -4,17 +4,24 @@ import { ResdetError } from '../../core/errors.js';
 import { CocoDataset } from './dataset.js';
 import { type ReadJsonOptions, readJsonDocument } from './read-json.js';
 import { type CocoResultArrays, parseCocoResultsFast, resultsToArrays } from './results-fast.js';
+import { type ResultShape, resultColumns } from './result-columns.js';
+import { COMPACT_FIELDS } from './segmentation.js';
 import type { CocoResult } from './types.js';
 
 export interface LoadCocoOptions extends ReadJsonOptions {
-  /** Keep annotation segmentations (default false: evaluation of boxes does not need them). */
+  /**
+   * Keep annotation segmentations (default false: evaluation of boxes does not need them). They
+   * are kept compact: polygons as Float64Array, uncompressed RLE runs as Uint32Array, compressed
+   * RLE strings as they are; keypoints as Float64Array.
+   */
   keepSegmentation?: boolean;
 }
 
 /** Reads and indexes an instances file (streamed when large). */
 export async function loadCocoDataset(path: string, opts: LoadCocoOptions = {}): Promise<CocoDataset> {
   const dropFields = opts.keepSegmentation ? opts.dropFields : [...(opts.dropFields ?? []), 'segmentation'];
-  const doc = await readJsonDocument(path, { ...opts, dropFields });
+  const mapFields = { ...COMPACT_FIELDS, ...opts.mapFields };
+  const doc = await readJsonDocument(path, { ...opts, dropFields, mapFields });
   return CocoDataset.fromJson(doc, path);
 }
 
@@ -48,8 +55,16 @@ const FAST_PATH_LIMIT = 1.5 * 2 ** 30;
 export async function loadCocoResultArrays(
   path: string,
   gt: CocoDataset,
-  opts: ReadJsonOptions = {},
+  opts: ReadJsonOptions & { iouType?: ResultShape } = {},
 ): Promise<CocoResultArrays> {
+  const shape = opts.iouType ?? 'bbox';
+  if (shape !== 'bbox') {
+    const dt = await loadCocoResults(path, gt, {
+      ...opts,
+      mapFields: { ...COMPACT_FIELDS, ...opts.mapFields },
+    });
+    return resultColumns(dt.annotations, shape, gt, path);
+  }
   let size = 0;
   try {
     size = statSync(path).size;

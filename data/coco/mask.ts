@@ -178,7 +178,7 @@ export function rleMerge(rs: readonly Rle[], intersect = false): Rle {
         vb = !vb;
       }
       ct += cb;
-      const vp = v;
+      const vp: boolean = v;
       v = intersect ? va && vb : va || vb;
       if (v !== vp || ct === 0) {
         out.push(cc);
@@ -411,7 +411,11 @@ export function rlePairIou(
 }
 
 /** maskApi rleIou: ious[d][g] for every detection and GT mask. */
-export function rleIou(dt: readonly Rle[], gt: readonly Rle[], iscrowd: ArrayLike<number | boolean>): number[][] {
+export function rleIou(
+  dt: readonly Rle[],
+  gt: readonly Rle[],
+  iscrowd: ArrayLike<number | boolean>,
+): number[][] {
   const db = new Float64Array(dt.length * 4);
   const gb = new Float64Array(gt.length * 4);
   dt.forEach((r, i) => {
@@ -449,9 +453,16 @@ function checkedSize(size: unknown, source: string): [number, number] {
  */
 export function rleFromObject(obj: unknown, source = 'RLE'): Rle {
   if (!isRleObject(obj))
-    throw new ResdetError(`${source}: expected an RLE {"size": [h, w], "counts": ...}, found ${describe(obj)}`);
+    throw new ResdetError(
+      `${source}: expected an RLE {"size": [h, w], "counts": ...}, found ${describe(obj)}`,
+    );
   const [h, w] = checkedSize(obj.size, source);
   const counts = obj.counts;
+  if (counts instanceof Uint32Array) {
+    const r = { h, w, counts };
+    checkRunSum(r, source);
+    return r;
+  }
   if (typeof counts === 'string') {
     const r = rleFrString(counts, h, w, source);
     checkRunSum(r, source);
@@ -533,7 +544,8 @@ export function frPyObjects(obj: unknown, h: number, w: number): CocoRle | CocoR
 /** pycocotools frUncompressedRLE: counts taken as uint32 runs without checking their sum. */
 function rleFromUncompressed(obj: { size: unknown; counts: unknown }): Rle {
   const [h, w] = checkedSize(obj.size, 'RLE');
-  if (!Array.isArray(obj.counts)) throw new ResdetError('frPyObjects: uncompressed RLE counts must be a list');
+  if (!Array.isArray(obj.counts))
+    throw new ResdetError('frPyObjects: uncompressed RLE counts must be a list');
   return rle(h, w, obj.counts as number[]);
 }
 

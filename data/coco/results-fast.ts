@@ -5,6 +5,7 @@
  * lists; anything else (a bad record, NaN, odd keys) returns null and the caller takes the
  * general path, whose checks name the record and the problem.
  */
+import type { Rle } from './mask.js';
 import type { CocoResult } from './types.js';
 
 /** Detections as columns; bbox is [x, y, w, h] per detection, 4 values each. */
@@ -14,6 +15,12 @@ export interface CocoResultArrays {
   categoryId: Float64Array;
   bbox: Float64Array;
   score: Float64Array;
+  /** The area that puts an unmatched detection in an area range (default w*h of bbox). */
+  area?: Float64Array;
+  /** segm: each detection's mask. */
+  masks?: Rle[];
+  /** keypoints: 3K numbers (x, y, v) per detection. */
+  keypoints?: Float64Array;
 }
 
 export function isCocoResultArrays(v: unknown): v is CocoResultArrays {
