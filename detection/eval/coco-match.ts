@@ -28,6 +28,8 @@ export interface CocoMatchInput {
   gtIgnore?: Uint8Array;
   /** Mask IoU or OKS instead of box IoU. */
   similarity?: CocoSimilarity;
+  /** Record which GT each detection matched at this (area range, IoU threshold) (diagnostics). */
+  recordMatchesAt?: { a: number; t: number };
 }
 
 /** A similarity other than box IoU (mask IoU, OKS) between detections and GT of one group. */
@@ -59,6 +61,8 @@ export interface CocoMatchResult {
   status: Uint8Array;
   /** Non-ignored ground truth per (k, a): pycocotools' npig. */
   npig: Int32Array;
+  /** With recordMatchesAt: the index into gts each kept detection matched there, else -1. */
+  dtMatch?: Int32Array;
 }
 
 function indexOf(ids: readonly number[]): Map<number, number> {
@@ -181,6 +185,8 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
   }
 
   const status = new Uint8Array(A * T * ND);
+  const rec = input.recordMatchesAt;
+  const dtMatch = rec ? new Int32Array(ND).fill(-1) : undefined;
   const npig = new Int32Array(K * A);
   const thr = p.iouThrs.map((t) => Math.min(t, 1 - 1e-10));
   let scratchIou = new Float64Array(64);
@@ -284,6 +290,7 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
             if (m === -1) st = outside ? IGNORED : FP;
             else {
               gtm[m] = 1;
+              if (dtMatch && rec?.a === a && rec.t === t) dtMatch[d0 + dd] = g.order[g0 + perm[m]];
               if (gIgS[m]) st = IGNORED;
               // pycocotools marks a match with the GT's id, so a GT with id 0 reads as no match.
               else if (gIdZero[g0 + perm[m]]) st = outside ? IGNORED : FP;
@@ -307,5 +314,6 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
     gtIndex: g.order,
     status,
     npig,
+    dtMatch,
   };
 }

@@ -12,7 +12,7 @@ import { checkedKeypoints, segmentationRle } from '../../data/coco/segmentation.
 import type { CocoResult } from '../../data/coco/types.js';
 import { RecordRef } from '../../data/coco/validate.js';
 import { accumulateCoco } from './coco-accumulate.js';
-import { type CocoSimilarity, matchCoco } from './coco-match.js';
+import { type CocoMatchResult, type CocoSimilarity, matchCoco } from './coco-match.js';
 import { type CocoEvalParams, type CocoIouType, defaultCocoParams } from './coco-params.js';
 import { maskSimilarity, oksSimilarity } from './coco-similarity.js';
 
@@ -261,6 +261,7 @@ function groundTruthSimilarity(
   p: CocoEvalParams,
   imgIds: readonly number[],
   catIds: readonly number[],
+  dtSource: string,
 ): { similarity?: CocoSimilarity; gtIgnore?: Uint8Array } {
   if (iouType === 'bbox') return {};
   const gts = gtSet.annotations;
@@ -283,7 +284,7 @@ function groundTruthSimilarity(
   const dk = dts.keypoints as Float64Array;
   if (dts.n > 0 && dk.length !== dts.n * 3 * K)
     throw new ResdetError(
-      `${'detections'}: "keypoints" must be 3K = ${3 * K} numbers (x, y, v for each of the ${K} keypoints), found ${dk.length / dts.n}`,
+      `${dtSource}: "keypoints" must be 3K = ${3 * K} numbers (x, y, v for each of the ${K} keypoints), found ${dk.length / dts.n}`,
     );
   const kps: (Float64Array | undefined)[] = new Array(gts.length);
   const ignore = new Uint8Array(gts.length);
@@ -320,19 +321,61 @@ export function evaluateCoco(
   dets: CocoDataset | CocoResultArrays | readonly CocoResult[] | unknown,
   opts: CocoEvalOptions = {},
 ): CocoSummary | CocoKeypointSummary {
+  const prep = prepareCocoEval(gt, dets, opts);
+  return summarizeCocoEval(prep, matchCocoEval(prep));
+}
+
+/** Everything COCOeval.evaluate needs, checked: GT, detection columns, params, the comparison. */
+export interface PreparedCocoEval {
+  iouType: CocoIouType;
+  gtSet: CocoDataset;
+  dts: CocoResultArrays;
+  params: CocoEvalParams;
+  imgIds: number[];
+  catIds: number[];
+  similarity?: CocoSimilarity;
+  gtIgnore?: Uint8Array;
+}
+
+export function prepareCocoEval(
+  gt: CocoDataset | unknown,
+  dets: CocoDataset | CocoResultArrays | readonly CocoResult[] | unknown,
+  opts: CocoEvalOptions = {},
+): PreparedCocoEval {
   const iouType = opts.iouType ?? 'bbox';
   const gtSet = gt instanceof CocoDataset ? gt : CocoDataset.fromJson(gt, opts.gtSource ?? 'ground truth');
   const dtSource = opts.dtSource ?? 'detections';
-  const dtArrays = cocoDetectionColumns(gtSet, dets, iouType, dtSource);
-  const p: CocoEvalParams = { ...defaultCocoParams(iouType), ...opts.params };
-  if (p.maxDets.length === 0 || p.iouThrs.length === 0 || p.recThrs.length === 0)
+  const dts = cocoDetectionColumns(gtSet, dets, iouType, dtSource);
+  const params: CocoEvalParams = { ...defaultCocoParams(iouType), ...opts.params };
+  if (params.maxDets.length === 0 || params.iouThrs.length === 0 || params.recThrs.length === 0)
     throw new ResdetError(
       'COCO evaluation needs at least one IoU threshold, recall threshold and maxDets value',
     );
   const imgIds = [...(opts.imgIds ?? gtSet.images.keys())].sort((a, b) => a - b);
   const catIds = [...(opts.catIds ?? gtSet.cats.keys())].sort((a, b) => a - b);
-  const extra = groundTruthSimilarity(gtSet, dtArrays, iouType, p, imgIds, catIds);
-  const match = matchCoco({ imgIds, catIds, gts: gtSet.annotations, dts: dtArrays, ...extra }, p);
+  const extra = groundTruthSimilarity(gtSet, dts, iouType, params, imgIds, catIds, dtSource);
+  return { iouType, gtSet, dts, params, imgIds, catIds, ...extra };
+}
+
+/** COCOeval.evaluate: per (area, IoU threshold, detection) TP / FP / ignored. */
+export function matchCocoEval(
+  prep: PreparedCocoEval,
+  recordMatchesAt?: { a: number; t: number },
+): CocoMatchResult {
+  const { imgIds, catIds, gtSet, dts, similarity, gtIgnore, params } = prep;
+  return matchCoco(
+    { imgIds, catIds, gts: gtSet.annotations, dts, similarity, gtIgnore, recordMatchesAt },
+    params,
+  );
+}
+
+/** COCOeval.accumulate and summarize. */
+export function summarizeCocoEval(
+  prep: PreparedCocoEval,
+  match: CocoMatchResult,
+): CocoSummary | CocoKeypointSummary {
+  const { iouType, gtSet, params: p, imgIds, catIds } = prep;
+  const dtArrays = prep.dts;
   const acc = accumulateCoco(match, p);
   const specs = cocoStatSpecs(iouType, p);
   const allK = range(acc.shape.K);
