@@ -3,7 +3,7 @@
  * maskApi rleIou) and object keypoint similarity (computeOks). The arithmetic follows numpy's
  * order of operations, its pairwise summation included, so ties and thresholds fall as there.
  */
-import { type Rle, rleArea, rlePairIou, rleToBbox } from '../../data/coco/mask.js';
+import { bboxIou, type Rle, rleArea, rlePairIou, rleToBbox } from '../../data/coco/mask.js';
 import type { CocoAnnotation } from '../../data/coco/types.js';
 import type { CocoSimilarity } from './coco-match.js';
 
@@ -132,6 +132,20 @@ export function oksSimilarity(
           out[dd * G + gg] = numpySum(e, n) / n;
         }
       }
+    },
+  };
+}
+
+/** Box IoU (maskApi bbIou) as a CocoSimilarity, for comparisons across categories. */
+export function boxSimilarity(gts: readonly CocoAnnotation[], dtBbox: Float64Array): CocoSimilarity {
+  return {
+    fill(out, dIdx, gIdx) {
+      const G = gIdx.length;
+      for (let dd = 0; dd < dIdx.length; dd++)
+        for (let gg = 0; gg < G; gg++) {
+          const g = gts[gIdx[gg]];
+          out[dd * G + gg] = bboxIou(dtBbox, g.bbox, Boolean(g.iscrowd), dIdx[dd] * 4, 0);
+        }
     },
   };
 }

@@ -9,7 +9,11 @@ import { type Command, Option } from 'commander';
 import { ResdetError, UsageError } from '../../core/errors.js';
 import { loadCocoDataset, loadCocoResultArrays } from '../../data/coco/load.js';
 import { readJsonDocument } from '../../data/coco/read-json.js';
+import type { CocoDataset } from '../../data/coco/dataset.js';
+import type { CocoResultArrays } from '../../data/coco/results-fast.js';
 import { cocoSummaryJson, evaluateCoco, formatCocoSummary } from '../../detection/eval/coco.js';
+import { diagnoseCoco } from '../../detection/eval/coco-diagnose.js';
+import { formatDiagnosis, writeDiagnosisPlots } from '../../detection/eval/coco-diagnose-report.js';
 import { writeCocoPlot, writeVocPlot } from '../../detection/eval/plots.js';
 import {
   evaluateVoc,
@@ -56,6 +60,7 @@ async function runCoco(opts: CocoOpts, cmd: Command): Promise<void> {
   const t1 = performance.now();
   const dt = await loadCocoResultArrays(opts.dt, gt, { iouType });
   const t2 = performance.now();
+  if (opts.diagnose) return runCocoDiagnose(opts, cmd, gt, dt);
   const summary = evaluateCoco(gt, dt, { dtSource: opts.dt, gtSource: opts.gt, iouType });
   const t3 = performance.now();
   verboseLog(
@@ -77,6 +82,31 @@ async function runCoco(opts: CocoOpts, cmd: Command): Promise<void> {
     );
   });
   if (opts.plot) console.log(`\nplot: ${opts.plot}`);
+}
+
+async function runCocoDiagnose(
+  opts: CocoOpts,
+  cmd: Command,
+  gt: CocoDataset,
+  dt: CocoResultArrays,
+): Promise<void> {
+  const t0 = performance.now();
+  const { summary, diagnosis } = diagnoseCoco(gt, dt, {
+    dtSource: opts.dt,
+    gtSource: opts.gt,
+    iouType: opts.iouType,
+    scoreThreshold: opts.scoreThreshold,
+  });
+  verboseLog(cmd, `evaluate + diagnose ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+  const plots = opts.plot ? await writeDiagnosisPlots(opts.plot, summary, diagnosis) : [];
+  if (opts.json) {
+    printJson({ ...cocoSummaryJson(summary), diagnostics: diagnosis });
+    return;
+  }
+  console.log(formatCocoSummary(summary));
+  console.log('');
+  console.log(formatDiagnosis(diagnosis));
+  if (plots.length > 0) console.log(`\nplots: ${plots.join(', ')}`);
 }
 
 function vocPaths(opts: VocOpts): { annotations: string; imageset: string } {
@@ -206,6 +236,16 @@ export function register(program: Command): void {
       'print {"AP", ..., "ARl", "per_category": {"<catId>": AP}} (keypoints: AP, AP50, AP75, APm, APl, AR, AR50, AR75, ARm, ARl)',
     )
     .option('--plot <png|dir>', 'write precision/recall curves (with --diagnose: a folder of PNGs)')
+    .option(
+      '--diagnose',
+      'per-category AP/AP50/AR, P/R/F1 at --score-threshold, a confusion matrix with background, and the TIDE error breakdown',
+    )
+    .option(
+      '--score-threshold <s>',
+      'with --diagnose: detections below this score are left out of P/R/F1 and the confusion matrix',
+      parseFloatOption('--score-threshold', { min: 0, max: 1 }),
+      0.5,
+    )
     .action(async (opts: CocoOpts, cmd: Command) => runCoco(opts, cmd));
 
   evalCmd
