@@ -15,12 +15,16 @@ export interface LoadCocoOptions extends ReadJsonOptions {
    * RLE strings as they are; keypoints as Float64Array.
    */
   keepSegmentation?: boolean;
+  /** Keep keypoints as Float64Array too (default: with keepSegmentation). */
+  compact?: boolean;
 }
 
 /** Reads and indexes an instances file (streamed when large). */
 export async function loadCocoDataset(path: string, opts: LoadCocoOptions = {}): Promise<CocoDataset> {
   const dropFields = opts.keepSegmentation ? opts.dropFields : [...(opts.dropFields ?? []), 'segmentation'];
-  const mapFields = { ...COMPACT_FIELDS, ...opts.mapFields };
+  // Boxes need neither masks nor keypoints: converting them would only cost time.
+  const compact = opts.compact ?? opts.keepSegmentation;
+  const mapFields = compact ? { ...COMPACT_FIELDS, ...opts.mapFields } : opts.mapFields;
   const doc = await readJsonDocument(path, { ...opts, dropFields, mapFields });
   return CocoDataset.fromJson(doc, path);
 }
@@ -58,7 +62,7 @@ export async function loadCocoResultArrays(
   opts: ReadJsonOptions & { iouType?: ResultShape } = {},
 ): Promise<CocoResultArrays> {
   const shape = opts.iouType ?? 'bbox';
-  if (shape !== 'bbox') {
+  if (shape !== 'bbox' && !(shape === 'segm' && fastEnough(path))) {
     const dt = await loadCocoResults(path, gt, {
       ...opts,
       mapFields: { ...COMPACT_FIELDS, ...opts.mapFields },
@@ -72,10 +76,20 @@ export async function loadCocoResultArrays(
     // loadCocoResults reports the missing file
   }
   if (size > 0 && size < FAST_PATH_LIMIT) {
-    const fast = parseCocoResultsFast(readFileSync(path));
+    const fast = parseCocoResultsFast(readFileSync(path), { masks: shape === 'segm' });
     if (fast?.imageId.every((id) => gt.images.has(id)) && fast.categoryId.every((id) => gt.cats.has(id)))
       return fast;
   }
   const dt = await loadCocoResults(path, gt, opts);
+  if (shape === 'segm') return resultColumns(dt.annotations, shape, gt, path);
   return resultsToArrays(dt.annotations as CocoResult[]);
+}
+
+function fastEnough(path: string): boolean {
+  try {
+    const size = statSync(path).size;
+    return size > 0 && size < FAST_PATH_LIMIT;
+  } catch {
+    return false;
+  }
 }

@@ -28,6 +28,9 @@ export interface Rle {
   h: number;
   w: number;
   counts: Uint32Array;
+  /** rleArea and rleToBbox once computed (rleAreaCached, rleBoxCached). */
+  area?: number;
+  box?: Float64Array;
 }
 
 /** A segmentation as COCO files write it. */
@@ -43,30 +46,35 @@ function rle(h: number, w: number, counts: ArrayLike<number>): Rle {
 
 /** maskApi rleFrString; `source` names the record in the error for a character outside 0..o. */
 export function rleFrString(s: string, h: number, w: number, source = 'RLE'): Rle {
-  const cnts = new Uint32Array(s.length);
+  // Every value ends at a character without the 0x20 (more) bit: count them to size the runs.
+  const len = s.length;
   let m = 0;
-  let p = 0;
-  while (p < s.length) {
-    let x = 0;
-    let k = 0;
-    let more = true;
-    while (more) {
-      if (p >= s.length) throw new ResdetError(`${source}: RLE counts string ends inside a value`);
-      const c = s.charCodeAt(p) - 48;
-      if (c < 0 || c > 63)
-        throw new ResdetError(
-          `${source}: RLE counts string holds ${JSON.stringify(s[p])}, not a COCO RLE character ('0'..'o')`,
-        );
-      x += (c & 0x1f) * 2 ** (5 * k);
-      more = (c & 0x20) !== 0;
-      p++;
-      k++;
-      if (!more && c & 0x10) x -= 2 ** (5 * k);
-    }
-    if (m > 2) x += cnts[m - 2];
-    cnts[m++] = x >>> 0;
+  for (let p = 0; p < len; p++) {
+    const c = s.charCodeAt(p) - 48;
+    if (c < 0 || c > 63)
+      throw new ResdetError(
+        `${source}: RLE counts string holds ${JSON.stringify(s[p])}, not a COCO RLE character ('0'..'o')`,
+      );
+    if (!(c & 0x20)) m++;
   }
-  return { h, w, counts: cnts.slice(0, m) };
+  if (len > 0 && (s.charCodeAt(len - 1) - 48) & 0x20)
+    throw new ResdetError(`${source}: RLE counts string ends inside a value`);
+  const cnts = new Uint32Array(m);
+  let p = 0;
+  for (let i = 0; i < m; i++) {
+    let x = 0;
+    let scale = 1;
+    let c: number;
+    do {
+      c = s.charCodeAt(p++) - 48;
+      x += (c & 0x1f) * scale;
+      scale *= 32;
+    } while (c & 0x20);
+    if (c & 0x10) x -= scale;
+    if (i > 2) x += cnts[i - 2];
+    cnts[i] = x >>> 0;
+  }
+  return { h, w, counts: cnts };
 }
 
 /** Large masks make long strings: built in slices, as fromCharCode takes a bounded argument list. */
@@ -188,6 +196,18 @@ export function rleMerge(rs: readonly Rle[], intersect = false): Rle {
     cnts = out;
   }
   return rle(h, w, cnts);
+}
+
+/** rleArea, computed once per RLE object (kept on it: a WeakMap of 500k masks costs GC time). */
+export function rleAreaCached(r: Rle): number {
+  r.area ??= rleArea(r);
+  return r.area;
+}
+
+/** rleToBbox, computed once per RLE object. */
+export function rleBoxCached(r: Rle): Float64Array {
+  r.box ??= rleToBbox(r, new Float64Array(4)) as Float64Array;
+  return r.box;
 }
 
 /** maskApi rleArea: the number of 1-pixels. */

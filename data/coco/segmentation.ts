@@ -8,7 +8,15 @@
  * are, keypoints as one Float64Array.
  */
 import { ResdetError } from '../../core/errors.js';
-import { checkedPolygon, type Rle, rleArea, rleFromObject, rleFrPoly, rleMerge, rleToBbox } from './mask.js';
+import {
+  checkedPolygon,
+  type Rle,
+  rleAreaCached,
+  rleBoxCached,
+  rleFromObject,
+  rleFrPoly,
+  rleMerge,
+} from './mask.js';
 import type { CocoAnnotation, CocoImage } from './types.js';
 
 /** A segmentation as kept in memory: polygons, or an RLE object (counts string or runs). */
@@ -48,14 +56,16 @@ export const COMPACT_FIELDS: Readonly<Record<string, (v: unknown) => unknown>> =
   keypoints: compactKeypoints,
 };
 
-const rleCache = new WeakMap<object, Rle>();
+/** The mask decoded from a record's segmentation, kept on the record (not in a WeakMap: GC). */
+const RLE = Symbol('rle');
+type WithRle = CocoAnnotation & { [RLE]?: Rle };
 
 /**
  * The mask of a record's segmentation (cached per record). Polygons need the image's height
  * and width. `where` names the record in errors ("gt.json: annotations[4] (id 7)").
  */
 export function segmentationRle(ann: CocoAnnotation, img: CocoImage | undefined, where: string): Rle {
-  const cached = rleCache.get(ann);
+  const cached = (ann as WithRle)[RLE];
   if (cached) return cached;
   const segm = ann.segmentation;
   if (segm === undefined)
@@ -83,14 +93,14 @@ export function segmentationRle(ann: CocoAnnotation, img: CocoImage | undefined,
     throw new ResdetError(
       `${where}: "segmentation" must be a list of polygons or an RLE {"size", "counts"}, found ${JSON.stringify(segm)?.slice(0, 60)}`,
     );
-  rleCache.set(ann, r);
+  (ann as WithRle)[RLE] = r;
   return r;
 }
 
 /** Area and box of a mask, as loadRes gives a segm result: mask.area and mask.toBbox. */
 export function maskAreaAndBox(r: Rle): { area: number; bbox: [number, number, number, number] } {
-  const b = rleToBbox(r, [0, 0, 0, 0]) as number[];
-  return { area: rleArea(r), bbox: [b[0], b[1], b[2], b[3]] };
+  const b = rleBoxCached(r);
+  return { area: rleAreaCached(r), bbox: [b[0], b[1], b[2], b[3]] };
 }
 
 /** The keypoints of a record checked: 3K finite numbers (x, y, v per keypoint), K >= 1. */

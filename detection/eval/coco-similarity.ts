@@ -3,7 +3,7 @@
  * maskApi rleIou) and object keypoint similarity (computeOks). The arithmetic follows numpy's
  * order of operations, its pairwise summation included, so ties and thresholds fall as there.
  */
-import { bboxIou, type Rle, rleArea, rlePairIou, rleToBbox } from '../../data/coco/mask.js';
+import { bboxIou, type Rle, rleAreaCached, rleBoxCached, rlePairIou } from '../../data/coco/mask.js';
 import type { CocoAnnotation } from '../../data/coco/types.js';
 import type { CocoSimilarity } from './coco-match.js';
 
@@ -13,36 +13,17 @@ export function maskSimilarity(
   gtCrowd: Uint8Array,
   dtMasks: readonly Rle[],
 ): CocoSimilarity {
-  const gBox = new Float64Array(gtMasks.length * 4);
-  gtMasks.forEach((r, j) => {
-    if (r) rleToBbox(r, gBox, j * 4);
-  });
-  const dBox = new Float64Array(dtMasks.length * 4);
-  const dArea = new Float64Array(dtMasks.length);
-  const boxed = new Uint8Array(dtMasks.length);
   return {
     fill(out, dIdx, gIdx) {
       const G = gIdx.length;
       for (let dd = 0; dd < dIdx.length; dd++) {
-        const j = dIdx[dd];
-        const d = dtMasks[j];
-        if (!boxed[j]) {
-          rleToBbox(d, dBox, j * 4);
-          dArea[j] = rleArea(d);
-          boxed[j] = 1;
-        }
+        const d = dtMasks[dIdx[dd]];
+        const dBox = rleBoxCached(d);
+        const dArea = rleAreaCached(d);
         for (let gg = 0; gg < G; gg++) {
           const q = gIdx[gg];
-          out[dd * G + gg] = rlePairIou(
-            d,
-            gtMasks[q] as Rle,
-            gtCrowd[q] === 1,
-            dBox,
-            gBox,
-            dArea[j],
-            j * 4,
-            q * 4,
-          );
+          const g = gtMasks[q] as Rle;
+          out[dd * G + gg] = rlePairIou(d, g, gtCrowd[q] === 1, dBox, rleBoxCached(g), dArea);
         }
       }
     },

@@ -151,41 +151,51 @@ export interface CocoEvalOptions {
   params?: Partial<CocoEvalParams>;
 }
 
-/** Mean of the entries > -1 selected by `pick`, or -1 when there are none (as _summarize). */
-function meanValid(values: Float64Array, indices: Iterable<number>): number {
+/** Mean of precision[t, :, k, a, m] over ts and ks, entries > -1 only; -1 when none (as _summarize). */
+function meanPrecision(
+  precision: Float64Array,
+  shape: CocoEvalResult['shape'],
+  ts: readonly number[],
+  ks: readonly number[],
+  a: number,
+  m: number,
+): number {
+  const { R, K, A, M } = shape;
   let sum = 0;
   let n = 0;
-  for (const i of indices) {
-    const v = values[i];
-    if (v > -1) {
-      sum += v;
-      n++;
-    }
-  }
+  for (const t of ts)
+    for (let r = 0; r < R; r++)
+      for (const k of ks) {
+        const v = precision[(((t * R + r) * K + k) * A + a) * M + m];
+        if (v > -1) {
+          sum += v;
+          n++;
+        }
+      }
   return n === 0 ? -1 : sum / n;
 }
 
-function* precisionIndices(
+/** Mean of recall[t, k, a, m] over ts and ks, entries > -1 only; -1 when none. */
+function meanRecall(
+  recall: Float64Array,
   shape: CocoEvalResult['shape'],
   ts: readonly number[],
   ks: readonly number[],
   a: number,
   m: number,
-): Generator<number> {
-  const { R, K, A, M } = shape;
-  for (const t of ts)
-    for (let r = 0; r < R; r++) for (const k of ks) yield (((t * R + r) * K + k) * A + a) * M + m;
-}
-
-function* recallIndices(
-  shape: CocoEvalResult['shape'],
-  ts: readonly number[],
-  ks: readonly number[],
-  a: number,
-  m: number,
-): Generator<number> {
+): number {
   const { K, A, M } = shape;
-  for (const t of ts) for (const k of ks) yield ((t * K + k) * A + a) * M + m;
+  let sum = 0;
+  let n = 0;
+  for (const t of ts)
+    for (const k of ks) {
+      const v = recall[((t * K + k) * A + a) * M + m];
+      if (v > -1) {
+        sum += v;
+        n++;
+      }
+    }
+  return n === 0 ? -1 : sum / n;
 }
 
 function range(n: number): number[] {
@@ -207,9 +217,7 @@ function summarize(
     const m = spec.maxDets === undefined ? -1 : p.maxDets.indexOf(spec.maxDets);
     if (a < 0 || m < 0) return -1;
     const ts = spec.iouThr === undefined ? allT : allT.filter((t) => p.iouThrs[t] === spec.iouThr);
-    return spec.ap
-      ? meanValid(precision, precisionIndices(shape, ts, ks, a, m))
-      : meanValid(recall, recallIndices(shape, ts, ks, a, m));
+    return spec.ap ? meanPrecision(precision, shape, ts, ks, a, m) : meanRecall(recall, shape, ts, ks, a, m);
   });
 }
 
@@ -393,9 +401,9 @@ export function summarizeCocoEval(
   );
   const mLast = p.maxDets.length - 1;
   catIds.forEach((id, k) => {
-    perCat[String(id)] = meanValid(acc.precision, precisionIndices(acc.shape, allT, [k], aAll, mLast));
-    perCat50[String(id)] = meanValid(acc.precision, precisionIndices(acc.shape, t50, [k], aAll, mLast));
-    perCat75[String(id)] = meanValid(acc.precision, precisionIndices(acc.shape, t75, [k], aAll, mLast));
+    perCat[String(id)] = meanPrecision(acc.precision, acc.shape, allT, [k], aAll, mLast);
+    perCat50[String(id)] = meanPrecision(acc.precision, acc.shape, t50, [k], aAll, mLast);
+    perCat75[String(id)] = meanPrecision(acc.precision, acc.shape, t75, [k], aAll, mLast);
     const one = summarize(acc.precision, acc.recall, acc.shape, p, specs, [k]);
     perCatStats[String(id)] = Object.fromEntries(specs.map((sp, i) => [sp.name, one[i]]));
   });

@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCocoDataset, loadCocoResultArrays } from '../../data/coco/load.js';
+import { area, type CocoRle, fromCompressed } from '../../data/coco/mask.js';
+import { parseCocoResultsFast } from '../../data/coco/results-fast.js';
 import { evaluateCoco, formatCocoSummary } from '../../detection/eval/coco.js';
 import type { CocoIouType } from '../../detection/eval/coco-params.js';
 import { repoRoot, runCli } from '../helpers/cli.js';
@@ -84,5 +86,22 @@ describe('plain JSON objects give the same numbers (the server path)', () => {
     const s = evaluateCoco(gt, dt, { iouType });
     expect(Math.abs(s.AP - expected.AP)).toBeLessThan(TOL);
     expect(Math.abs(s.AP50 - expected.AP50)).toBeLessThan(TOL);
+  });
+});
+
+describe('the byte-level results reader decodes masks as the general path does', () => {
+  it.each(['segm_public', 'generated/segm_1703'])('%s', (dir) => {
+    const bytes = readFileSync(join(base, dir, 'dt.json'));
+    const fast = parseCocoResultsFast(bytes, { masks: true });
+    expect(fast).not.toBeNull();
+    const records = JSON.parse(bytes.toString('utf8')) as { segmentation: CocoRle; bbox?: number[] }[];
+    expect(fast?.n).toBe(records.length);
+    records.forEach((r, i) => {
+      expect(Array.from(fast?.masks?.[i].counts ?? [])).toEqual(
+        Array.from(fromCompressed(r.segmentation).counts),
+      );
+      const want = r.bbox ? r.bbox[2] * r.bbox[3] : area([r.segmentation])[0];
+      expect(fast?.area?.[i]).toBe(want);
+    });
   });
 });

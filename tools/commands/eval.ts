@@ -56,7 +56,10 @@ interface VocOpts {
 async function runCoco(opts: CocoOpts, cmd: Command): Promise<void> {
   const t0 = performance.now();
   const iouType = opts.iouType;
-  const gt = await loadCocoDataset(opts.gt, { keepSegmentation: iouType === 'segm' });
+  const gt = await loadCocoDataset(opts.gt, {
+    keepSegmentation: iouType === 'segm',
+    compact: iouType !== 'bbox',
+  });
   const t1 = performance.now();
   const dt = await loadCocoResultArrays(opts.dt, gt, { iouType });
   const t2 = performance.now();
