@@ -28,6 +28,7 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
 
   let order = new Int32Array(1024);
   let kept = new Int32Array(1024);
+  let active = new Int32Array(1024);
   let pr = new Float64Array(1024);
   let scratch: Int32Array = new Int32Array(1024);
   for (let k = 0; k < K; k++) {
@@ -37,6 +38,7 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
     if (n > order.length) {
       order = new Int32Array(n * 2);
       kept = new Int32Array(n * 2);
+      active = new Int32Array(n * 2);
       pr = new Float64Array(n * 2);
     }
     // Kept detections of category k are contiguous, in image order then per-image score order;
@@ -52,6 +54,17 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
       for (let a = 0; a < A; a++) {
         const np = npig[k * A + a];
         if (np === 0) continue;
+        // Detections ignored at every threshold (outside the area range and unmatched) change
+        // nothing below: leave them out once instead of at each of the T passes.
+        let na = 0;
+        for (let j = 0; j < nm; j++) {
+          const q = kept[j];
+          for (let t = 0; t < T; t++)
+            if (status[(a * T + t) * ND + q] !== IGNORED) {
+              active[na++] = q;
+              break;
+            }
+        }
         for (let t = 0; t < T; t++) {
           const base = (a * T + t) * ND;
           // pycocotools builds recall and precision after every detection, takes the envelope
@@ -61,8 +74,8 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
           // the precision at each true positive: pr[i] for the (i+1)-th TP, recall (i+1)/npig.
           let tp = 0;
           let fp = 0;
-          for (let j = 0; j < nm; j++) {
-            const s = status[base + kept[j]];
+          for (let j = 0; j < na; j++) {
+            const s = status[base + active[j]];
             if (s === TP) {
               tp++;
               pr[tp - 1] = tp / (fp + tp + EPS);

@@ -190,6 +190,7 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
   const npig = new Int32Array(K * A);
   const thr = p.iouThrs.map((t) => Math.min(t, 1 - 1e-10));
   let scratchIou = new Float64Array(64);
+  let rowMax = new Float64Array(64);
   let perm = new Int32Array(16);
   let gIgS = new Uint8Array(16);
   let gtm = new Uint8Array(16);
@@ -249,6 +250,12 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
         }
         continue;
       }
+      if (D > rowMax.length) rowMax = new Float64Array(D * 2);
+      for (let dd = 0; dd < D; dd++) {
+        let mx = Number.NEGATIVE_INFINITY;
+        for (let gg = 0; gg < G; gg++) if (scratchIou[dd * G + gg] > mx) mx = scratchIou[dd * G + gg];
+        rowMax[dd] = mx;
+      }
       for (let a = 0; a < A; a++) {
         const [lo, hi] = p.areaRanges[a].range;
         // Stable sort of GT: not ignored first.
@@ -271,8 +278,15 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
         for (let t = 0; t < T; t++) {
           for (let s = 0; s < G; s++) gtm[s] = 0;
           const base = (a * T + t) * ND + d0;
+          const thrT = thr[t];
           for (let dd = 0; dd < D; dd++) {
-            let iou = thr[t];
+            // No GT reaches this threshold: unmatched, and nothing to update (most detections).
+            if (rowMax[dd] < thrT) {
+              const area = dArea[d0 + dd];
+              status[base + dd] = area < lo || area > hi ? IGNORED : FP;
+              continue;
+            }
+            let iou = thrT;
             let m = -1;
             const row = dd * G;
             for (let s = 0; s < G; s++) {
