@@ -17,7 +17,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../core/rng.js';
 import { rleFrPoly, toCompressed } from '../data/coco/mask.js';
-import { generateCocoEvalSet } from './coco-eval-gen.js';
+import { generateCocoEvalSet, VAL2017_LIKE } from './coco-eval-gen.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -68,13 +68,7 @@ function maskResults(dt: Box[], images: Map<number, { width: number; height: num
 }
 
 if (!existsSync(join(dir, 'gt.json')) || !existsSync(join(dir, 'dt.json'))) {
-  const { gt, dt } = generateCocoEvalSet({
-    images: 5000,
-    gtPerImage: 7.36,
-    detections: 500000,
-    seed: 2017,
-    segmentation: true,
-  });
+  const { gt, dt } = generateCocoEvalSet(VAL2017_LIKE);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'gt.json'), JSON.stringify(gt));
   const g = gt as { images: { id: number; width: number; height: number }[] };

@@ -225,6 +225,19 @@ function parse(buf: Uint8Array, wantMasks: boolean): CocoResultArrays {
     return 0;
   };
 
+  // After an object member: true at ',' (another member follows), false at '}' (consumed).
+  const nextMember = (): boolean => {
+    ws();
+    if (buf[i] === 0x2c) {
+      i++;
+      return true;
+    }
+    if (buf[i] === 0x7d) {
+      i++;
+      return false;
+    }
+    throw unsupported;
+  };
   const sameKey = (s: number, kl: number, want: Buffer) => {
     if (kl !== want.length) return false;
     for (let q = 0; q < kl; q++) if (buf[s + q] !== want[q]) return false;
@@ -299,16 +312,7 @@ function parse(buf: Uint8Array, wantMasks: boolean): CocoResultArrays {
         }
         if (scale !== 1) throw unsupported;
       } else throw unsupported;
-      ws();
-      if (buf[i] === 0x2c) {
-        i++;
-        continue;
-      }
-      if (buf[i] === 0x7d) {
-        i++;
-        break;
-      }
-      throw unsupported;
+      if (!nextMember()) break;
     }
     if (h < 0 || start < 0) throw unsupported;
     let sum = 0;
@@ -359,16 +363,7 @@ function parse(buf: Uint8Array, wantMasks: boolean): CocoResultArrays {
           if (seen & (1 << k)) throw unsupported;
           seen |= 1 << k;
         }
-        ws();
-        if (buf[i] === 0x2c) {
-          i++;
-          continue;
-        }
-        if (buf[i] === 0x7d) {
-          i++;
-          break;
-        }
-        throw unsupported;
+        if (!nextMember()) break;
       }
       // All four fields, integer ids, finite positive sizes and a finite score; else the general
       // path reports the record.
