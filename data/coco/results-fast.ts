@@ -5,7 +5,7 @@
  * lists; anything else (a bad record, NaN, odd keys) returns null and the caller takes the
  * general path, whose checks name the record and the problem.
  */
-import { type Rle, rleAreaCached, rleToBbox } from './mask.js';
+import { type Rle, rleAreaCached, rleBoxCached } from './mask.js';
 import type { CocoResult } from './types.js';
 
 /** Detections as columns; bbox is [x, y, w, h] per detection, 4 values each. */
@@ -372,7 +372,7 @@ function parse(buf: Uint8Array, wantMasks: boolean): CocoResultArrays {
         if ((seen & 0b110110) !== 0b110110) throw unsupported;
         if (n === 0) firstHasBox = hasBox;
         else if (hasBox !== firstHasBox) throw unsupported;
-        if (!hasBox) rleToBbox(masks[n], bbox, n * 4);
+        if (!hasBox) bbox.set(rleBoxCached(masks[n]), n * 4);
       } else if (seen !== 0b11110) throw unsupported;
       const w = bbox[n * 4 + 2];
       const h = bbox[n * 4 + 3];
