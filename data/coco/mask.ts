@@ -260,6 +260,11 @@ export function rleToBbox(r: Rle, out: Float64Array | number[] = new Float64Arra
 // ---------------------------------------------------------------------------------------------
 // Rasterization: polygons and boxes.
 
+// Scratch buffers of rleFrPoly, grown as needed: GT files hold ~10^5 polygons.
+let polyU = new Int32Array(4096);
+let polyV = new Int32Array(4096);
+let polyA = new Uint32Array(4096);
+
 /** maskApi rleFrPoly for a polygon of k = floor(xy.length / 2) vertices on an h x w image. */
 export function rleFrPoly(xy: ArrayLike<number>, h: number, w: number): Rle {
   const k = Math.floor(xy.length / 2);
@@ -272,8 +277,13 @@ export function rleFrPoly(xy: ArrayLike<number>, h: number, w: number): Rle {
   y[k] = y[0];
   let m = 0;
   for (let j = 0; j < k; j++) m += Math.max(Math.abs(x[j] - x[j + 1]), Math.abs(y[j] - y[j + 1])) + 1;
-  const u = new Int32Array(m);
-  const v = new Int32Array(m);
+  if (m > polyU.length) {
+    polyU = new Int32Array(m * 2);
+    polyV = new Int32Array(m * 2);
+    polyA = new Uint32Array(m * 2 + 1);
+  }
+  const u = polyU;
+  const v = polyV;
   m = 0;
   for (let j = 0; j < k; j++) {
     let xs = x[j];
@@ -309,9 +319,9 @@ export function rleFrPoly(xy: ArrayLike<number>, h: number, w: number): Rle {
       }
     }
   }
-  // Boundary points where the upsampled x crosses a pixel column, downsampled.
-  const bx: number[] = [];
-  const by: number[] = [];
+  // Boundary points where the upsampled x crosses a pixel column, downsampled, as run starts.
+  const a = polyA;
+  let nb = 0;
   for (let j = 1; j < m; j++) {
     if (u[j] === u[j - 1]) continue;
     let xd = u[j] < u[j - 1] ? u[j] : u[j] - 1;
@@ -322,30 +332,29 @@ export function rleFrPoly(xy: ArrayLike<number>, h: number, w: number): Rle {
     if (yd < 0) yd = 0;
     else if (yd > h) yd = h;
     yd = Math.ceil(yd);
-    bx.push(xd);
-    by.push(yd);
+    a[nb++] = (xd * h + yd) >>> 0;
   }
-  const nb = bx.length;
-  const a = new Uint32Array(nb + 1);
-  for (let j = 0; j < nb; j++) a[j] = (bx[j] * h + by[j]) >>> 0;
   a[nb] = (h * w) >>> 0;
-  a.sort();
+  const sorted = a.subarray(0, nb + 1).sort();
   let p = 0;
   for (let j = 0; j <= nb; j++) {
-    const t = a[j];
-    a[j] = (a[j] - p) >>> 0;
+    const t = sorted[j];
+    sorted[j] = (sorted[j] - p) >>> 0;
     p = t;
   }
-  const b: number[] = [a[0]];
+  // Zero-length runs are merged away: a 0 joins its neighbours' counts.
+  const b = new Uint32Array(nb + 1);
+  let nbOut = 0;
+  b[nbOut++] = sorted[0];
   let j = 1;
   while (j <= nb) {
-    if (a[j] > 0) b.push(a[j++]);
+    if (sorted[j] > 0) b[nbOut++] = sorted[j++];
     else {
       j++;
-      if (j <= nb) b[b.length - 1] += a[j++];
+      if (j <= nb) b[nbOut - 1] += sorted[j++];
     }
   }
-  return rle(h, w, b);
+  return { h, w, counts: b.slice(0, nbOut) };
 }
 
 /** maskApi rleFrBbox: the box [x, y, w, h] rasterized as its 4-corner polygon. */
