@@ -238,6 +238,15 @@ function parse(buf: Uint8Array, wantMasks: boolean): CocoResultArrays {
     }
     throw unsupported;
   };
+  const growPool = () => {
+    const grown = new Uint32Array(pool.length * 2);
+    grown.set(pool);
+    pool = grown;
+    for (const r of masks) {
+      const at = r.counts.byteOffset >> 2;
+      r.counts = pool.subarray(at, at + r.counts.length);
+    }
+  };
   const sameKey = (s: number, kl: number, want: Buffer) => {
     if (kl !== want.length) return false;
     for (let q = 0; q < kl; q++) if (buf[s + q] !== want[q]) return false;
@@ -275,42 +284,36 @@ function parse(buf: Uint8Array, wantMasks: boolean): CocoResultArrays {
         ws();
         if (buf[i] !== 0x22) throw unsupported;
         i++;
-        let end = i;
-        while (end < len && buf[end] !== 0x22) end += buf[end] === 0x5c ? 2 : 1;
-        if (pool.length - used < end - i) {
-          let size = pool.length * 2;
-          while (size - used < end - i) size *= 2;
-          const grown = new Uint32Array(size);
-          grown.set(pool.subarray(0, used));
-          pool = grown;
-          for (const r of masks) {
-            const at = r.counts.byteOffset >> 2;
-            r.counts = pool.subarray(at, at + r.counts.length);
-          }
-        }
+        if (start >= 0) throw unsupported;
         start = used;
-        let x = 0;
-        let scale = 1;
         for (;;) {
+          if (i >= len) throw unsupported;
           let c = buf[i++];
           if (c === 0x22) break;
-          if (c === 0x5c) {
+          // One value: 5 bits a character, least significant first, 0x20 = more follow. Int32
+          // arithmetic for up to 6 characters (what any image size needs); longer values go to
+          // the general path (rleFrString).
+          let x = 0;
+          let shift = 0;
+          for (;;) {
+            if (c === 0x5c) {
+              c = buf[i++];
+              if (c !== 0x5c) throw unsupported;
+            }
+            c -= 48;
+            if (c < 0 || c > 63 || shift > 25) throw unsupported;
+            x |= (c & 0x1f) << shift;
+            shift += 5;
+            if (!(c & 0x20)) break;
+            if (i >= len) throw unsupported;
             c = buf[i++];
-            if (c !== 0x5c) throw unsupported;
+            if (c === 0x22) throw unsupported;
           }
-          c -= 48;
-          if (c < 0 || c > 63) throw unsupported;
-          x += (c & 0x1f) * scale;
-          scale *= 32;
-          if (!(c & 0x20)) {
-            if (c & 0x10) x -= scale;
-            if (m > 2) x += pool[start + m - 2];
-            pool[start + m++] = x >>> 0;
-            x = 0;
-            scale = 1;
-          }
+          if (c & 0x10) x |= -1 << shift;
+          if (m > 2) x += pool[start + m - 2];
+          if (start + m >= pool.length) growPool();
+          pool[start + m++] = x >>> 0;
         }
-        if (scale !== 1) throw unsupported;
       } else throw unsupported;
       if (!nextMember()) break;
     }

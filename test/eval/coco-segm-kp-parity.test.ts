@@ -90,6 +90,12 @@ describe('plain JSON objects give the same numbers (the server path)', () => {
 });
 
 describe('the byte-level results reader decodes masks as the general path does', () => {
+  it('a file cut anywhere (inside a counts string too) is left to the general path', () => {
+    const bytes = readFileSync(join(base, 'segm_public', 'dt.json'));
+    for (const cut of [1, 60, 61, 100, 157, 1000, bytes.length - 2])
+      expect(parseCocoResultsFast(bytes.subarray(0, cut), { masks: true })).toBeNull();
+  });
+
   it.each(['segm_public', 'generated/segm_1703'])('%s', (dir) => {
     const bytes = readFileSync(join(base, dir, 'dt.json'));
     const fast = parseCocoResultsFast(bytes, { masks: true });
