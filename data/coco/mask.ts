@@ -238,8 +238,16 @@ export function rleToBbox(r: Rle, out: Float64Array | number[] = new Float64Arra
   for (let j = 0; j < m; j++) {
     cc = (cc + r.counts[j]) >>> 0;
     const t = (cc - (j % 2)) >>> 0;
-    const y = h === 0 ? 0 : t % h;
-    const x = h === 0 ? 0 : (t - y) / h;
+    // One division: x = floor(t / h), y = t - x*h (corrected where t / h rounds across).
+    let x = h === 0 ? 0 : Math.floor(t / h);
+    let y = h === 0 ? 0 : t - x * h;
+    if (y < 0) {
+      x--;
+      y += h;
+    } else if (y >= h && h > 0) {
+      x++;
+      y -= h;
+    }
     if (j % 2 === 0) xp = x;
     else if (xp < x) {
       ys = 0;
