@@ -21,7 +21,8 @@ import { type DetectorConfig, detectorConfig, type RoiHeadsConfig, type RpnConfi
 import { FasterRCNN } from '../model/faster-rcnn.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../preprocess.js';
 import { trainingBatches } from './loader.js';
-import { defaultSteps, type LrSchedule } from './schedule.js';
+import type { ScheduleSpec } from '../../core/train/schedule.js';
+import { defaultSteps, detectorSchedule, storedDetectorSchedule } from './schedule.js';
 import { runTraining, type TrainResult } from './trainer.js';
 
 export type DetectorPreset = 'paper' | 'cpu';
@@ -57,6 +58,8 @@ export interface TrainDetectorOptions {
   maxMinutes?: number;
   /** Shrink the run (and its lr steps) to what fits in maxMinutes at the measured speed. */
   fitToTime?: boolean;
+  /** Stops the run, with a checkpoint, after the iteration in progress (the CLI: SIGINT/SIGTERM). */
+  signal?: AbortSignal;
   resume?: boolean;
   /** Start over even if `out` holds a checkpoint. */
   force?: boolean;
@@ -215,7 +218,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
   let rngState: number | undefined;
   let elapsedBefore = 0;
   let imagesPerBatch = opts.imagesPerBatch ?? 2;
-  let schedule: LrSchedule;
+  let schedule: ScheduleSpec;
   let seed = opts.seed ?? 0;
   let extra: Record<string, unknown> = {};
   let iterations = opts.iterations ?? DEFAULT_DETECTOR_ITERATIONS;
@@ -244,7 +247,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     imagesPerBatch = Number(t.imagesPerBatch ?? imagesPerBatch);
     seed = Number(t.seed ?? seed);
     schedule =
-      (t.schedule as LrSchedule) ??
+      storedDetectorSchedule(t.schedule) ??
       scheduleFor(opts, iterations, imagesPerBatch, model.config.backbone.frozenBn);
     extra = loaded.meta.extra ?? {};
     if (loaded.optimizer) {
@@ -316,10 +319,10 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       iterations,
       schedule,
       momentum: 0.9,
-      weightDecay: 1e-4,
       checkpointEvery: opts.checkpointEvery ?? 500,
       maxMinutes: opts.maxMinutes,
       fitToTime: opts.fitToTime,
+      signal: opts.signal,
       evalEvery: opts.evalEvery,
       evaluate,
       startIteration,
@@ -349,8 +352,8 @@ function scheduleFor(
   iterations: number,
   imagesPerBatch: number,
   pretrained: boolean,
-): LrSchedule {
-  return {
+): ScheduleSpec {
+  return detectorSchedule({
     // Fine-tuning a pretrained trunk (frozen BN): 0.0025 per image, between py-faster-rcnn's
     // 0.001 and detectron2's 0.02 per 16 images. From scratch (batch-statistics BN): 0.01 per
     // image, the rate of the shapes run in the README.
@@ -359,5 +362,5 @@ function scheduleFor(
     warmupFactor: 0.001,
     steps: opts.steps ?? defaultSteps(iterations),
     gamma: 0.1,
-  };
+  });
 }

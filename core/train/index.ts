@@ -1,0 +1,4 @@
+export * from './loop.js';
+export * from './metrics.js';
+export * from './schedule.js';
+export * from './sgd.js';
