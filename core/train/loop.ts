@@ -87,9 +87,10 @@ export interface TrainLoopOptions<S extends ComputedStep = ComputedStep> {
   /** Stops the run (with a checkpoint) after this many minutes in this process. */
   maxMinutes?: number;
   /**
-   * With maxMinutes: after 10 iterations, and every 100 after that until `refitUntil`, shrink the
-   * run to what fits in the time at the measured speed (5% of the budget is kept for the final
-   * checkpoint and evaluation), so it ends with its learning rate decayed, not cut off.
+   * With maxMinutes: after 10 iterations, then every 100 and after each evaluation (whose cost the
+   * first estimate cannot know), fit the run to what the time allows at the measured speed (5% of
+   * the budget is kept for the final checkpoint and evaluation), so it ends with its learning rate
+   * decayed, not cut off. Until `refitUntil` the run may grow or shrink; after it, only shrink.
    */
   fitToTime?: FitToTime;
   progress: { label: string; unit: string; unitsPerIteration: number; silent?: boolean };
@@ -147,15 +148,16 @@ export async function runTrainLoop<S extends ComputedStep>(o: TrainLoopOptions<S
   };
 
   const fitAfter = o.startIteration + 10;
-  const refit = (fit: FitToTime, maxMinutes: number) => {
-    const due =
-      iteration === fitAfter ||
-      (iteration > fitAfter && iteration % 100 === 0 && iteration < fit.refitUntil(total));
+  const refit = (fit: FitToTime, maxMinutes: number, evaluated: boolean) => {
+    const early = iteration < fit.refitUntil(total);
+    const due = iteration === fitAfter || (iteration > fitAfter && (iteration % 100 === 0 || evaluated));
     if (!due) return;
     const perIteration = ctx.elapsedSeconds() / (iteration - o.startIteration);
     const fits = iteration + Math.floor((maxMinutes * 60 * 0.95 - ctx.elapsedSeconds()) / perIteration);
     const fitted = Math.min(fit.maxTotal, Math.max(iteration + 1, fits));
     if (Math.abs(fitted - total) <= 0.02 * total) return;
+    // Past the first decay a refit only shortens the run (the time would not suffice otherwise).
+    if (!early && fitted > total) return;
     total = fitted;
     fit.adopt(total, ctx);
     progress.setTotal(total * per);
@@ -189,8 +191,9 @@ export async function runTrainLoop<S extends ComputedStep>(o: TrainLoopOptions<S
       iteration++;
       await task.afterStep?.(step, ctx);
       progress.tick(step.units, step.show);
-      if (o.fitToTime && o.maxMinutes !== undefined) refit(o.fitToTime, o.maxMinutes);
-      if (task.evaluation?.due(ctx)) await task.evaluation.run(ctx);
+      const evaluate = task.evaluation?.due(ctx) ?? false;
+      if (evaluate) await task.evaluation?.run(ctx);
+      if (o.fitToTime && o.maxMinutes !== undefined) refit(o.fitToTime, o.maxMinutes, evaluate);
       await task.endOfIteration?.(ctx);
       if (task.checkpoint.due(ctx) && lastSaved !== iteration) await save();
     }

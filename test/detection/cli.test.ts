@@ -197,10 +197,29 @@ describe('detector CLI', () => {
     const report = JSON.parse(ev.stdout);
     expect(report.images).toBe(3);
     expect(report.voc.metric).toBe('voc07');
-    expect(report.voc.mAP).toBeGreaterThanOrEqual(0);
     expect(Object.keys(report.voc.per_class)).toEqual(['circle', 'square', 'triangle', 'star']);
-    expect(report.coco.AP).toBeGreaterThanOrEqual(0);
+    const perClass = Object.values(report.voc.per_class) as number[];
+    expect(report.voc.mAP).toBeCloseTo(perClass.reduce((a, b) => a + b, 0) / perClass.length, 12);
     expect(existsSync(report.files.cocoJson)).toBe(true);
+    // The devkit files it wrote, scored on their own by `resdet eval voc`: the same mAP.
+    const vocAgain = await runCli(
+      [
+        'eval',
+        'voc',
+        '--root',
+        data,
+        '--split',
+        'test',
+        '--dets',
+        join(report.files.vocDir, 'comp4_det_test_{cls}.txt'),
+        '--metric',
+        'voc07',
+        '--json',
+      ],
+      { env },
+    );
+    expect(vocAgain.code, vocAgain.stderr).toBe(0);
+    expect(JSON.parse(vocAgain.stdout).mAP).toBe(report.voc.mAP);
     for (const cls of ['circle', 'square', 'triangle', 'star']) {
       expect(existsSync(join(report.files.vocDir, `comp4_det_test_${cls}.txt`))).toBe(true);
     }
@@ -213,6 +232,12 @@ describe('detector CLI', () => {
       { env },
     );
     expect(convert.code, convert.stderr).toBe(0);
+    // The COCO results file it wrote, scored by `resdet eval coco` against the same images: the same AP.
+    const cocoAgain = await runCli(['eval', 'coco', '--gt', ann, '--dt', report.files.cocoJson, '--json'], {
+      env,
+    });
+    expect(cocoAgain.code, cocoAgain.stderr).toBe(0);
+    expect(JSON.parse(cocoAgain.stdout).AP).toBe(report.coco.AP);
     const onCoco = await runCli(
       [
         'evaluate-detector',
@@ -283,6 +308,26 @@ describe('detector CLI', () => {
       expect(existsSync(path), path).toBe(true);
     }
     expect(s.iterations).toBeGreaterThan(0);
-    expect(s.voc07_mAP).toBeGreaterThanOrEqual(0);
+    // The figures it reports are those it wrote, and the devkit files score to them on their own.
+    const written = readFileSync(s.summary, 'utf8');
+    expect(written).toContain(`VOC07 mAP@0.5: ${s.voc07_mAP.toFixed(4)}`);
+    const again = await runCli(
+      [
+        'eval',
+        'voc',
+        '--root',
+        s.data,
+        '--split',
+        'test',
+        '--dets',
+        join(s.results.vocDir, 'comp4_det_test_{cls}.txt'),
+        '--metric',
+        'voc07',
+        '--json',
+      ],
+      { env },
+    );
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).mAP).toBe(s.voc07_mAP);
   });
 });
