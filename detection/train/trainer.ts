@@ -65,12 +65,12 @@ export type { StopReason };
 
 export interface TrainResult {
   iteration: number;
-  /**
-   * 'done', 'time-limit', or 'signal' when the AbortSignal stopped the run (the CLI's JSON keeps
-   * this name; core/train's StopReason calls it 'aborted').
-   */
+  stopped: StopReason;
+  /** The AbortSignal's reason when stopped is 'aborted' (the CLI aborts with the signal's name). */
+  abortReason?: unknown;
+  /** `stopped` under the name `resdet train-detector --json` has always printed ('aborted' is 'signal'). */
   stoppedBy: 'done' | 'time-limit' | 'signal';
-  /** The abort reason when stoppedBy is 'signal' (the CLI aborts with the signal's name). */
+  /** The signal's name when the CLI's signal handling aborted the run. */
   signal?: NodeJS.Signals;
   /** Seconds spent training in this process, and in total over resumes. */
   seconds: number;
@@ -241,8 +241,11 @@ export async function runTraining(
     });
     return {
       iteration: result.iteration,
+      stopped: result.stopped,
+      abortReason: result.abortReason,
       stoppedBy: result.stopped === 'aborted' ? 'signal' : result.stopped,
-      signal: result.stopped === 'aborted' ? (result.abortReason as NodeJS.Signals) : undefined,
+      signal:
+        result.abortReason === 'SIGINT' || result.abortReason === 'SIGTERM' ? result.abortReason : undefined,
       seconds: result.seconds,
       totalSeconds: (opts.elapsedBefore ?? 0) + result.seconds,
       lastLoss,

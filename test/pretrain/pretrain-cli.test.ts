@@ -181,26 +181,9 @@ describe.skipIf(!haveData)('resdet pretrain (tiny runs)', () => {
 
   it('--fit-to-time shortens the run to --max-minutes and decays its learning rate before the end', async () => {
     const out = join(tmp(), 'fit');
+    const settings = '--width 4 --iterations 100000 --batch-size 16 --subset 256 --test-subset 32';
     const r = await runCli(
-      [
-        ...common,
-        '--width',
-        '4',
-        '--out',
-        out,
-        '--iterations',
-        '100000',
-        '--batch-size',
-        '16',
-        '--subset',
-        '256',
-        '--test-subset',
-        '32',
-        '--max-minutes',
-        '0.3',
-        '--fit-to-time',
-        '--json',
-      ],
+      [...common, '--out', out, ...settings.split(' '), '--max-minutes', '0.3', '--fit-to-time', '--json'],
       { timeoutMs: 100_000 },
     );
     expect(r.code, r.stderr).toBe(0);

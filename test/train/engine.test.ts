@@ -229,17 +229,22 @@ describe('runTrainLoop', () => {
     expect(events.at(-1)).toBe(`save ${r.iteration}`);
   });
 
-  it('fit-to-time shortens the run to what fits, and the task adopts the new total', async () => {
-    const { task } = fakeTask([], { slowMs: 20 });
+  /** A run of 100,000 iterations fitted to `seconds`; returns the totals it adopted. */
+  async function fitted(task: TrainTask, seconds: number, refitUntil: (total: number) => number) {
     const adopted: number[] = [];
     const r = await runTrainLoop({
       task,
       startIteration: 0,
       totalIterations: 100_000,
       progress,
-      maxMinutes: 1 / 60,
-      fitToTime: { maxTotal: 100_000, refitUntil: (t) => t / 2, adopt: (t) => adopted.push(t) },
+      maxMinutes: seconds / 60,
+      fitToTime: { maxTotal: 100_000, refitUntil, adopt: (t) => adopted.push(t) },
     });
+    return { r, adopted };
+  }
+
+  it('fit-to-time shortens the run to what fits, and the task adopts the new total', async () => {
+    const { r, adopted } = await fitted(fakeTask([], { slowMs: 20 }).task, 1, (t) => t / 2);
     // About 1 s at >= 20 ms an iteration: at most ~50 iterations fit, the first fit after 10.
     expect(adopted.length).toBeGreaterThan(0);
     expect(adopted[0]).toBeLessThan(60);
@@ -255,15 +260,7 @@ describe('runTrainLoop', () => {
       run: () => new Promise((r) => setTimeout(r, 400)),
       atEnd: false,
     };
-    const adopted: number[] = [];
-    const r = await runTrainLoop({
-      task,
-      startIteration: 0,
-      totalIterations: 100_000,
-      progress,
-      maxMinutes: 1.5 / 60,
-      fitToTime: { maxTotal: 100_000, refitUntil: () => 12, adopt: (t) => adopted.push(t) },
-    });
+    const { r, adopted } = await fitted(task, 1.5, () => 12);
     // Fitted at 10 (before the "decay" at 12), shortened again after the 0.4 s evaluation at 15.
     expect(adopted.length).toBe(2);
     expect(adopted[1]).toBeLessThan(adopted[0]);
