@@ -8,6 +8,7 @@ import { ResdetError } from '../../core/errors.js';
 import { type ComputedStep, runTrainLoop, type TrainTask } from '../../core/train/loop.js';
 import { MetricsLog, readMetrics, runKind } from '../../core/train/metrics.js';
 import { initialScheduleState, learningRate, type ScheduleSpec } from '../../core/train/schedule.js';
+import { storedDetectorSchedule } from '../../detection/train/schedule.js';
 import { DETECTOR_WEIGHT_DECAY, type NamedParam, Sgd, uniformDecay } from '../../core/train/sgd.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'resdet-engine-'));
@@ -91,6 +92,26 @@ describe('schedules', () => {
       expect(learningRate(s, state, 15, 30)).toBeCloseTo(0.01, 12);
       expect(learningRate(s, state, 25, 30)).toBeCloseTo(0.001, 12);
     }
+  });
+
+  it("a detector checkpoint's schedule from before core/train gives the old trainer's rates, bit for bit", () => {
+    const old = { baseLr: 0.02, warmupIters: 50, warmupFactor: 0.001, steps: [60, 80], gamma: 0.1 };
+    const spec = storedDetectorSchedule(old);
+    expect(spec).toBeDefined();
+    // The old trainer's formula (detection/train/schedule.ts before core/train), verbatim.
+    const oldRate = (it: number) => {
+      let lr = old.baseLr;
+      for (const step of old.steps) if (it >= step) lr *= old.gamma;
+      if (it < old.warmupIters) {
+        const alpha = it / old.warmupIters;
+        lr *= old.warmupFactor * (1 - alpha) + alpha;
+      }
+      return lr;
+    };
+    for (let it = 0; it < 100; it++)
+      expect(learningRate(spec!, state, it, 100), `iteration ${it}`).toBe(oldRate(it));
+    // A schedule stored by today's trainer reads back as it is.
+    expect(storedDetectorSchedule(spec)).toBe(spec);
   });
 
   it('constant warm-up holds startFactor x base, then the base rate', () => {
