@@ -15,6 +15,7 @@ import { type ClassificationSet, selectExamples, setLength } from '../../data/cl
 import { classifierFromConfig, pretrainConfig, ResNetClassifier } from './model.js';
 import { buildSchedule, defaultRecipeFor, getRecipe, type Recipe, type ScheduleKind } from './recipes.js';
 import { METRICS_FILE, MetricsLog } from '../../core/train/metrics.js';
+import { readResumeState } from '../../core/train/resume.js';
 import { Sgd, uniformDecay } from '../../core/train/sgd.js';
 import { initialRunState, mixSeed, type RunState } from './state.js';
 import { batchesPerEpoch, type TrainResult, trainLoop } from './trainer.js';
@@ -213,12 +214,14 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     net.loadStateDict(ckpt.weights);
     sgd = new Sgd(net.params(), sgdOptions);
     if (ckpt.optimizer) sgd.loadStateFile(ckpt.optimizer);
+    const resume = readResumeState(ckpt.config.training, outDir);
+    if (!resume) throw new ResdetError(`${outDir}/${CONFIG_FILE}: no run state to resume`);
+    // The task's own state (epoch, position in it, schedule decisions) next to the common one.
     state = ckpt.config.training?.state as RunState;
-    if (!state || typeof state.iteration !== 'number') {
-      throw new ResdetError(`${outDir}/${CONFIG_FILE}: no run state to resume`);
-    }
-    new MetricsLog(join(outDir, METRICS_FILE)).truncateAfter(state.iteration);
-    log(`resuming ${s.arch} at iteration ${state.iteration}/${s.totalIterations} (epoch ${state.epoch + 1})`);
+    new MetricsLog(join(outDir, METRICS_FILE)).truncateAfter(resume.iteration);
+    log(
+      `resuming ${s.arch} at iteration ${resume.iteration}/${s.totalIterations} (epoch ${state.epoch + 1})`,
+    );
   } else {
     mkdirSync(outDir, { recursive: true });
     const config = pretrainConfig(s.arch, {

@@ -21,6 +21,7 @@ import { type DetectorConfig, detectorConfig, type RoiHeadsConfig, type RpnConfi
 import { FasterRCNN } from '../model/faster-rcnn.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../preprocess.js';
 import { trainingBatches } from './loader.js';
+import { readResumeState } from '../../core/train/resume.js';
 import type { ScheduleSpec } from '../../core/train/schedule.js';
 import { defaultSteps, detectorSchedule, storedDetectorSchedule } from './schedule.js';
 import { runTraining, type TrainResult } from './trainer.js';
@@ -233,8 +234,10 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       );
     }
     const t = loaded.meta.training ?? {};
-    startIteration = Number(t.iteration ?? 0);
-    iterations = opts.iterations ?? Number(t.iterations ?? iterations);
+    // A checkpoint without a run (`resdet init`) trains from iteration 0.
+    const resume = readResumeState(t, opts.out);
+    startIteration = resume?.iteration ?? 0;
+    iterations = opts.iterations ?? resume?.totalIterations ?? iterations;
     if (startIteration >= iterations) {
       model.dispose();
       throw new UsageError(
@@ -243,9 +246,9 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       );
     }
     rngState = typeof t.rngState === 'number' ? t.rngState : undefined;
-    elapsedBefore = Number(t.elapsedSeconds ?? 0);
+    elapsedBefore = resume?.seconds ?? 0;
     imagesPerBatch = Number(t.imagesPerBatch ?? imagesPerBatch);
-    seed = Number(t.seed ?? seed);
+    seed = resume?.seed ?? seed;
     schedule =
       storedDetectorSchedule(t.schedule) ??
       scheduleFor(opts, iterations, imagesPerBatch, model.config.backbone.frozenBn);

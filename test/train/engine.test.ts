@@ -7,8 +7,10 @@ import { initBackend } from '../../core/backend.js';
 import { ResdetError } from '../../core/errors.js';
 import { type ComputedStep, runTrainLoop, type TrainTask } from '../../core/train/loop.js';
 import { MetricsLog, readMetrics, runKind } from '../../core/train/metrics.js';
+import { readResumeState } from '../../core/train/resume.js';
 import { initialScheduleState, learningRate, type ScheduleSpec } from '../../core/train/schedule.js';
 import { storedDetectorSchedule } from '../../detection/train/schedule.js';
+import { FIXTURE_DIR } from '../fixtures/resume/runs.js';
 import { DETECTOR_WEIGHT_DECAY, type NamedParam, Sgd, uniformDecay } from '../../core/train/sgd.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'resdet-engine-'));
@@ -148,6 +150,36 @@ describe('metrics.jsonl', () => {
     expect(runKind([{ type: 'train', iteration: 1, total: 2.5 }])).toBe('detector');
     expect(runKind([{ type: 'train', iteration: 1, loss: 2.3, error: 0.9 }])).toBe('classifier');
     expect(runKind([])).toBeUndefined();
+  });
+});
+
+describe('resume state', () => {
+  const config = (name: string) =>
+    JSON.parse(readFileSync(join(FIXTURE_DIR, name, 'config.json'), 'utf8')) as {
+      training: Record<string, unknown>;
+    };
+
+  it("reads both tasks' checkpoints as written before core/train", () => {
+    // Pretraining keeps it in training.state (+ settings); the detector in training itself.
+    expect(readResumeState(config('pretrain-at-4').training, 'p')).toEqual({
+      iteration: 4,
+      totalIterations: 4,
+      seconds: expect.any(Number),
+      seed: 7,
+    });
+    expect(readResumeState(config('detector-at-3').training, 'd')).toEqual({
+      iteration: 3,
+      totalIterations: 3,
+      seconds: expect.any(Number),
+      seed: 5,
+    });
+  });
+
+  it('no run at all is undefined; an incomplete one is an error naming the checkpoint', () => {
+    expect(readResumeState(undefined, 'x')).toBeUndefined();
+    expect(() => readResumeState({ iteration: 3 }, 'runs/x')).toThrow(
+      'runs/x/config.json: the run state to resume is incomplete (no totalIterations, seed)',
+    );
   });
 });
 
