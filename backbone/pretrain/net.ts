@@ -12,7 +12,7 @@ export interface ClassifierNet {
   /** Trainable parameters by torchvision state_dict name. */
   params(): NamedParam[];
   /** Parameters and BN buffers by torchvision name, as safetensors tensors. */
-  stateDict(): Record<string, SafeTensor>;
+  stateDict(): Promise<Record<string, SafeTensor>>;
   loadStateDict(file: SafetensorsFile): void;
   /** Hyper-parameters that rebuild the same network (stored as the checkpoint's `model`). */
   modelConfig(): Record<string, unknown>;

@@ -28,7 +28,8 @@ export async function computeGradients(
   const vars = params.map((p) => p.variable);
   const nameOf = new Map(params.map((p) => [p.variable.name, p.name]));
   const grads = new Map<string, tf.Tensor>();
-  const losses: tf.Tensor[] = [];
+  // Loss and error count of each micro-batch, read together once the whole batch is done.
+  const counts: tf.Tensor[] = [];
   for (let start = 0; start < n; start += microBatch) {
     const m = Math.min(microBatch, n - start);
     const out = tf.tidy(() => {
@@ -45,7 +46,9 @@ export async function computeGradients(
       }, vars);
       return { value, g, wrong: wrongT! };
     });
-    losses.push(out.value, out.wrong);
+    counts.push(tf.tidy(() => tf.stack([out.value, tf.cast(out.wrong, 'float32')])));
+    out.value.dispose();
+    out.wrong.dispose();
     for (const [varName, g] of Object.entries(out.g)) {
       const name = nameOf.get(varName) ?? varName;
       const prev = grads.get(name);
@@ -56,14 +59,15 @@ export async function computeGradients(
       } else grads.set(name, g);
     }
   }
-  // One read for the whole step, after every micro-batch is queued.
-  const read = await Promise.all(losses.map((t) => t.data()));
-  tf.dispose(losses);
+  const all = tf.concat(counts);
+  tf.dispose(counts);
+  const values = await all.data();
+  all.dispose();
   let loss = 0;
   let wrong = 0;
-  for (let i = 0; i < read.length; i += 2) {
-    loss += read[i][0];
-    wrong += read[i + 1][0];
+  for (let i = 0; i < values.length; i += 2) {
+    loss += values[i];
+    wrong += values[i + 1];
   }
   return { loss, wrong, grads };
 }

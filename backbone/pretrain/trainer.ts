@@ -121,7 +121,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
   let lastEval: TrainResult['lastEval'];
   let epochEnded = false;
   // nonFinite() reads the weights right before each save; save() writes what it read.
-  let pendingWeights: ReturnType<ClassifierNet['stateDict']> | undefined;
+  let pendingWeights: Awaited<ReturnType<ClassifierNet['stateDict']>> | undefined;
 
   const source = new BatchSource(o.train, o.norm, o.plan, o.workers ?? 1);
   let prefetch: { epoch: number; batches: Prefetcher<Batch> } | undefined;
@@ -266,15 +266,15 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
         saveCheckpoint(
           o.outDir,
           { ...config, training: { ...config.training, state: { ...state } } },
-          pendingWeights ?? o.net.stateDict(),
+          pendingWeights ?? (await o.net.stateDict()),
           await o.sgd.stateDict(),
         );
         pendingWeights = undefined;
       },
     },
-    nonFinite() {
+    async nonFinite() {
       // A finite loss can come with overflowed BN statistics; such weights are not a checkpoint.
-      pendingWeights = o.net.stateDict();
+      pendingWeights = await o.net.stateDict();
       return Object.entries(pendingWeights)
         .filter(([, t]) => t.data instanceof Float32Array && !t.data.every(Number.isFinite))
         .map(([name]) => name);

@@ -113,26 +113,24 @@ export async function runTraining(
     async compute(ctx) {
       const lr = learningRate(schedule, scheduleState, ctx.iteration, ctx.total);
       const { batch, targets } = await loader.batch(ctx.iteration);
-      const values: Partial<LossValues> = {};
       const started = performance.now();
-      let grads: tf.NamedTensorMap | undefined;
+      let result: Awaited<ReturnType<FasterRCNN['lossGradients']>>;
       try {
-        const result = tf.variableGrads(() => model.losses(batch, targets, rng, values), variables);
-        result.value.dispose();
-        grads = result.grads;
+        // The losses are read back once, with await, inside lossGradients.
+        result = await model.lossGradients(batch, targets, rng, variables);
       } finally {
         batch.images.dispose();
       }
-      const byName = gradsByParam(named, grads);
-      const full = values as LossValues;
+      const byName = gradsByParam(named, result.grads);
+      const { values } = result;
       return {
-        loss: full.total ?? Number.NaN,
+        loss: values.total ?? Number.NaN,
         units: 1,
-        show: { loss: full.total, lr },
+        show: { loss: values.total, lr },
         apply: () => optimizer.step(byName, lr),
         dispose: () => tf.dispose([...byName.values()]),
         lr,
-        values: full,
+        values,
         started,
       };
     },
@@ -175,7 +173,7 @@ export async function runTraining(
     checkpoint: {
       due: (ctx) => ctx.iteration % opts.checkpointEvery === 0 && ctx.iteration < ctx.total,
       async save(ctx) {
-        saveDetector(
+        await saveDetector(
           opts.out,
           model,
           {

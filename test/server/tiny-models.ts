@@ -11,10 +11,10 @@ import { FasterRCNN } from '../../detection/model/faster-rcnn.js';
 
 export const TINY_DETECTOR_CLASSES = ['cat', 'dog', 'car'];
 
-export function writeTinyDetector(
+export async function writeTinyDetector(
   dir: string,
   opts: { minSize?: number; maxSize?: number; baseWidth?: number } = {},
-): void {
+): Promise<void> {
   const config = detectorConfig({
     arch: 'resnet18',
     numClasses: TINY_DETECTOR_CLASSES.length,
@@ -27,7 +27,7 @@ export function writeTinyDetector(
   });
   const model = new FasterRCNN(config);
   try {
-    saveDetector(dir, model, {
+    await saveDetector(dir, model, {
       classes: TINY_DETECTOR_CLASSES,
       categoryIds: [17, 18, 3],
       preprocessing: {
@@ -42,11 +42,11 @@ export function writeTinyDetector(
   }
 }
 
-export function writeTinyClassifier(dir: string): void {
+export async function writeTinyClassifier(dir: string): Promise<void> {
   const classes = Array.from({ length: 10 }, (_, i) => `class${i}`);
   const model = buildResNet(resnetConfig('resnet20', { numClasses: classes.length, seed: 5 }));
   try {
-    saveClassifier(dir, model, { arch: 'resnet20', classes });
+    await saveClassifier(dir, model, { arch: 'resnet20', classes });
   } finally {
     model.dispose();
   }
