@@ -11,6 +11,7 @@ export * from './preprocess.js';
 export * from './checkpoint.js';
 export * from './detector.js';
 export * from './evaluate.js';
+export * from './eval-set.js';
 export * from './draw.js';
 export * from './demo.js';
 export * from './init.js';
