@@ -24,12 +24,13 @@ export interface DetectorMeta {
 }
 
 /** Writes a detector checkpoint (weights, then optimizer state, then config.json, each atomically). */
-export function saveDetector(
+export async function saveDetector(
   dir: string,
   model: FasterRCNN,
   meta: DetectorMeta,
   optimizer?: Record<string, SafeTensor>,
-): CheckpointConfig {
+): Promise<CheckpointConfig> {
+  const weights = await model.stateDict();
   return saveCheckpoint(
     dir,
     {
@@ -41,7 +42,7 @@ export function saveDetector(
       training: meta.training,
       extra: { ...meta.extra, ...(meta.categoryIds ? { categoryIds: meta.categoryIds } : {}) },
     },
-    model.stateDict(),
+    weights,
     optimizer,
   );
 }

@@ -47,7 +47,7 @@ export function makeDetector(
       const img = await prepareImage(rgb, preprocessing, false);
       const batch = collate([img], model.config.sizeDivisible);
       try {
-        const [raw] = model.detect(batch, {
+        const [raw] = await model.detect(batch, {
           scoreThreshold: opts.scoreThreshold,
           detectionsPerImage: opts.maxDetections,
         });

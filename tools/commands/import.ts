@@ -94,7 +94,7 @@ export function register(program: Command): void {
       try {
         const result = model.loadStateDict(file);
         const dtypes = [...new Set(file.names().map((n) => file.info(n).dtype))].sort();
-        saveClassifier(opts.out, model, {
+        await saveClassifier(opts.out, model, {
           arch: opts.arch,
           classes,
           extra: { source: { format: 'torchvision', file: basename(opts.weights), dtypes } },

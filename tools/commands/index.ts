@@ -112,4 +112,9 @@ export const commandTable: ReadonlyArray<{
     description: 'measure training-step and forward-pass throughput (img/s) on the chosen backend',
     load: () => import('./bench.js'),
   },
+  {
+    name: 'queue',
+    description: 'distributed detection and evaluation on a BullMQ (Redis) job queue',
+    load: () => import('./queue.js'),
+  },
 ];
