@@ -82,7 +82,7 @@ export const commandTable: ReadonlyArray<{
   {
     name: 'plot',
     description:
-      "draw training (dashed) and test (solid) error curves from pretraining metrics, like the paper's Fig. 4 and 6",
+      "draw training curves from metrics.jsonl: a pretraining run's training (dashed) and test (solid) error, like the paper's Fig. 4 and 6; a detector run's losses and mAP",
     load: () => import('./plot.js'),
   },
   {
