@@ -23,6 +23,15 @@ export interface GenOptions {
 
 export const COCO_CATEGORY_IDS = COCO_CATEGORIES.map((c) => c.id);
 
+/** val2017's sizes, as both COCO benchmarks generate them. */
+export const VAL2017_LIKE: GenOptions = {
+  images: 5000,
+  gtPerImage: 7.36,
+  detections: 500000,
+  seed: 2017,
+  segmentation: true,
+};
+
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
 export function generateCocoEvalSet(opts: GenOptions): { gt: object; dt: object[] } {
