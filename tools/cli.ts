@@ -16,6 +16,7 @@ export function buildProgram(): Command {
         'webgpu',
         'wasm',
         'cpu',
+        'nosync-cpu',
       ]),
     )
     .option('--verbose', 'more detail on stderr')
