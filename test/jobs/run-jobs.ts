@@ -8,7 +8,7 @@
  */
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend, requestedBackend } from '../../core/backend.js';
+import { backendComputesValues, initBackend, requestedBackend } from '../../core/backend.js';
 import { countUncapturedErrors } from '../../core/webgpu/null-backend.js';
 import { main } from '../../tools/cli.js';
 import { JOBS } from './jobs.js';
@@ -75,6 +75,21 @@ const clsTrain = [
   '1',
   '--json',
 ];
+
+/** Runs `fn` and hands back what it wrote to stdout (still printed). */
+async function withStdout(fn: () => Promise<number>): Promise<{ code: number; stdout: string }> {
+  const write = process.stdout.write.bind(process.stdout);
+  let stdout = '';
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    stdout += String(chunk);
+    return write(chunk, ...rest);
+  }) as typeof process.stdout.write;
+  try {
+    return { code: await fn(), stdout };
+  } finally {
+    process.stdout.write = write;
+  }
+}
 
 async function serveJob(): Promise<number> {
   const write = process.stdout.write.bind(process.stdout);
@@ -151,7 +166,16 @@ const runs: Record<(typeof JOBS)[number], () => Promise<number>> = {
     ]),
   'train-detector': () => main([...detTrain, '--backbone', 'resnet18-w8', '--iterations', '1']),
   'train-detector --resume': () => main([...detTrain, '--resume', '--iterations', '2']),
-  detect: () => main(['detect', '--model', det, image(), '--json', '--score-threshold', '0']),
+  detect: async () => {
+    // With real values (not on the null adapter) the RoI head must have run: boxes at threshold 0.
+    const { code, stdout } = await withStdout(() =>
+      main(['detect', '--model', det, image(), '--json', '--score-threshold', '0']),
+    );
+    const boxes = (JSON.parse(stdout) as { detections: unknown[] }).detections.length;
+    if (code === 0 && backendComputesValues() && boxes === 0)
+      throw new Error('detect found no boxes at threshold 0');
+    return code;
+  },
   'evaluate-detector': () =>
     main([
       'evaluate-detector',
