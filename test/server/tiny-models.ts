@@ -13,11 +13,12 @@ export const TINY_DETECTOR_CLASSES = ['cat', 'dog', 'car'];
 
 export async function writeTinyDetector(
   dir: string,
-  opts: { minSize?: number; maxSize?: number; baseWidth?: number } = {},
+  opts: { minSize?: number; maxSize?: number; baseWidth?: number; classes?: string[] } = {},
 ): Promise<void> {
+  const classes = opts.classes ?? TINY_DETECTOR_CLASSES;
   const config = detectorConfig({
     arch: 'resnet18',
-    numClasses: TINY_DETECTOR_CLASSES.length,
+    numClasses: classes.length,
     baseWidth: opts.baseWidth ?? 8,
     anchorSizes: [16, 32, 64],
     rpn: { preNmsTopNTest: 300, postNmsTopNTest: 50 },
@@ -28,8 +29,8 @@ export async function writeTinyDetector(
   const model = new FasterRCNN(config);
   try {
     await saveDetector(dir, model, {
-      classes: TINY_DETECTOR_CLASSES,
-      categoryIds: [17, 18, 3],
+      classes,
+      categoryIds: opts.classes ? undefined : [17, 18, 3],
       preprocessing: {
         mean: [0.485, 0.456, 0.406],
         std: [0.229, 0.224, 0.225],
