@@ -1,6 +1,6 @@
 /**
  * The main entry points, each also exported by its subpath (`resdet/core`, `/backbone`, `/data`,
- * `/detection`, `/server`), where the rest of each part's public surface lives.
+ * `/detection`, `/coco`, `/server`), where the rest of each part's public surface lives.
  *
  * @module resdet
  */
@@ -32,7 +32,6 @@ export {
   DetectionLoader,
   decodeImage,
   loadClassificationData,
-  loadCocoDataset,
   openDataset,
   type RgbImage,
   writeSynthSet,
@@ -42,12 +41,10 @@ export {
   type Detector,
   detectDataset,
   detectorConfig,
-  evaluateCoco,
   evaluateDetections,
   evaluateDetector,
   evaluateVoc,
   FasterRCNN,
-  formatCocoSummary,
   loadDetector,
   runDemo,
   type TrainDetectorOptions,
@@ -55,4 +52,5 @@ export {
   trainDetector,
   writeResultFiles,
 } from './detection/index.js';
+export { evaluateCoco, formatCocoSummary, loadCocoDataset } from './coco/index.js';
 export { createApp, loadModels, startServer } from './server/index.js';

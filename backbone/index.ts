@@ -62,6 +62,5 @@ export {
   type RunSettings,
 } from './pretrain/run.js';
 export type { RunState } from './pretrain/state.js';
-export type { StopReason } from './pretrain/trainer.js';
 export { type BuildOptions, buildResNet, type FeatureName, ResNet } from './resnet.js';
 export type { EvalResult } from './pretrain/evaluate.js';

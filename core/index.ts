@@ -48,7 +48,7 @@ export {
   writeChartGridPng,
   writeChartPng,
 } from './plot.js';
-export { formatDuration, MetricsWriter, Progress, type ProgressOptions } from './progress.js';
+export { formatDuration, Progress, type ProgressOptions } from './progress.js';
 export { Rng } from './rng.js';
 export {
   fromFloat32,
@@ -74,3 +74,33 @@ export {
   webgpuKernelStats,
 } from './webgpu/register.js';
 export { DEFAULT_TILES, type TileConfig } from './webgpu/schedule.js';
+export {
+  type ComputedStep,
+  type FitToTime,
+  type LoopContext,
+  runTrainLoop,
+  type StopReason,
+  type TrainLoopOptions,
+  type TrainLoopResult,
+  type TrainTask,
+} from './train/loop.js';
+export { METRICS_FILE, MetricsLog, type MetricsRecord, metricsPath, readMetrics } from './train/metrics.js';
+export { readResumeState, type ResumeState } from './train/resume.js';
+export {
+  type DecayRule,
+  describeSchedule,
+  initialScheduleState,
+  learningRate,
+  type ScheduleSpec,
+  type ScheduleState,
+  type WarmupRule,
+} from './train/schedule.js';
+export {
+  DETECTOR_WEIGHT_DECAY,
+  type NamedParam,
+  type ParamGroup,
+  Sgd,
+  type SgdOptions,
+  uniformDecay,
+  type WeightDecay,
+} from './train/sgd.js';

@@ -1,6 +1,6 @@
 /**
  * Detection datasets (VOC, COCO, specs, in memory), the image pipeline and loader, classification
- * sets, synthetic sets, the COCO API, downloads and the generic worker pool.
+ * sets, synthetic sets, downloads and the generic worker pool (the COCO API is `resdet/coco`).
  *
  * @module resdet/data
  */
@@ -28,19 +28,9 @@ export {
   selectExamples,
   setLength,
 } from './classification/types.js';
-export { type AnnFilter, CocoDataset } from './coco/dataset.js';
-export { loadCocoDataset, type LoadCocoOptions, loadCocoResults } from './coco/load.js';
-export type { ReadJsonOptions } from './coco/read-json.js';
-export type {
-  CocoAnnotation,
-  CocoBox,
-  CocoCategory,
-  CocoDatasetJson,
-  CocoImage,
-  CocoResult,
-} from './coco/types.js';
 export { ArrayDetectionDataset, buildDataset, type RawImage, type RawObject } from './detection/build.js';
 export { CLASSES_FILE, readClassesFile, VOC_CLASSES } from './detection/classes.js';
+export { COCO_CATEGORIES } from './detection/coco-categories.js';
 export type { CocoInstances } from './detection/coco-source.js';
 export {
   cocoLabelMap,

@@ -30,20 +30,15 @@ export {
 } from './checkpoint.js';
 export { type DemoOptions, type DemoSummary, runDemo } from './demo.js';
 export { type Detection, type DetectOptions, type Detector, loadDetector, makeDetector } from './detector.js';
+export {
+  DETECTRON2_C4_ZOO,
+  type Detectron2ImportOptions,
+  type Detectron2ImportSummary,
+  importDetectron2,
+} from './detectron2.js';
 export { drawDetections } from './draw.js';
 export { assertDetectorClasses, type EvaluationSet, openEvaluationSet } from './eval-set.js';
-export { type AreaRange, type CocoEvalParams, defaultCocoParams } from './eval/coco-params.js';
-export {
-  COCO_STAT_NAMES,
-  type CocoEvalOptions,
-  type CocoStatName,
-  type CocoStats,
-  type CocoSummary,
-  cocoSummaryJson,
-  evaluateCoco,
-  formatCocoSummary,
-} from './eval/coco.js';
-export { cocoPlotSpec, vocPlotSpec, writeCocoPlot, writeVocPlot } from './eval/plots.js';
+export { vocPlotSpec, writeVocPlot } from './eval/plots.js';
 export {
   readImageSet,
   readVocGroundTruth,
@@ -87,6 +82,7 @@ export {
 } from './evaluate.js';
 export { initDetector, type InitDetectorOptions } from './init.js';
 export {
+  type AnchorGeneratorConfig,
   DEFAULT_ROI_HEADS,
   DEFAULT_RPN,
   detectorConfig,
@@ -95,12 +91,7 @@ export {
   type RoiHeadsConfig,
   type RpnConfig,
 } from './model/config.js';
-export {
-  FasterRCNN,
-  type ImageBatch,
-  type ImageTargets,
-  type LossValues,
-} from './model/faster-rcnn.js';
+export { FasterRCNN, type ImageBatch, type ImageTargets, type LossValues } from './model/faster-rcnn.js';
 export { batchedNms, nms } from './nms.js';
 export { prepareImage, type RgbInput } from './preprocess.js';
 export { roiAlign, type RoiAlignOptions } from './roi-align.js';
@@ -112,4 +103,4 @@ export {
   type TrainDetectorOptions,
   type TrainDetectorResult,
 } from './train/train-detector.js';
-export type { StopReason, TrainResult } from './train/trainer.js';
+export type { TrainResult } from './train/trainer.js';

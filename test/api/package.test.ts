@@ -28,6 +28,7 @@ import * as data from 'resdet/data';
 import * as detection from 'resdet/detection';
 import * as server from 'resdet/server';
 import * as queue from 'resdet/queue';
+import * as coco from 'resdet/coco';
 
 const dir = process.argv[2];
 const { initBackend, writeSynthSet, openDataset, trainDetector, loadDetector, decodeImage } = root;
@@ -62,7 +63,7 @@ console.log(JSON.stringify({
   config: JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).training,
   deep,
   exports: { root: names(root), core: names(core), backbone: names(backbone), data: names(data),
-    detection: names(detection), server: names(server), queue: names(queue) },
+    detection: names(detection), server: names(server), queue: names(queue), coco: names(coco) },
 }));
 `;
 
@@ -80,7 +81,10 @@ interface Outcome {
   };
   config: { dataset?: string };
   deep: string;
-  exports: Record<'root' | 'core' | 'backbone' | 'data' | 'detection' | 'server' | 'queue', string[]>;
+  exports: Record<
+    'root' | 'core' | 'backbone' | 'data' | 'detection' | 'server' | 'queue' | 'coco',
+    string[]
+  >;
 }
 
 let outcome: Outcome;
@@ -152,14 +156,23 @@ describe('the built package, by its public names', () => {
   });
 
   it('exports the documented entry points and keeps internals out', () => {
-    const { root, core, backbone, data, detection, server, queue } = outcome.exports;
+    const { root, core, backbone, data, detection, server, queue, coco } = outcome.exports;
     for (const name of ['initBackend', 'loadClassifier', 'pretrain', 'loadDetector', 'trainDetector'])
       expect(root).toContain(name);
-    for (const name of ['evaluateDetector', 'evaluateCoco', 'openDataset', 'startServer', 'createApp'])
+    for (const name of [
+      'evaluateDetector',
+      'evaluateCoco',
+      'openDataset',
+      'startServer',
+      'createApp',
+      'evaluateVoc',
+    ])
       expect(root).toContain(name);
     expect(core).toEqual(expect.arrayContaining(['initBackend', 'ResdetError', 'registerWebgpuKernels']));
     expect(backbone).toEqual(expect.arrayContaining(['buildResNet', 'resnetConfig', 'RESNET_ARCHS']));
-    expect(data).toEqual(expect.arrayContaining(['DetectionLoader', 'openDataset', 'loadCocoDataset']));
+    expect(data).toEqual(expect.arrayContaining(['DetectionLoader', 'openDataset', 'decodeImage']));
+    expect(coco).toEqual(expect.arrayContaining(['CocoDataset', 'loadCocoDataset', 'evaluateCoco', 'mask']));
+    expect(core).toEqual(expect.arrayContaining(['runTrainLoop', 'Sgd']));
     expect(detection).toEqual(
       expect.arrayContaining(['boxIou', 'nms', 'roiAlign', 'FasterRCNN', 'writeResultFiles', 'runDemo']),
     );
@@ -172,7 +185,7 @@ describe('the built package, by its public names', () => {
     expect(detection).not.toContain('boxesToOriginal');
     expect(queue).not.toContain('chunkJobId');
     expect(core).not.toContain('wrapGpuForTfjs');
-    const subpaths = [core, backbone, data, detection, server, queue];
+    const subpaths = [core, backbone, data, detection, server, queue, coco];
     const all = subpaths.flat();
     expect(all.filter((n, i) => all.indexOf(n) !== i)).toEqual([]);
     // Deep imports are refused by the exports map.
