@@ -104,3 +104,4 @@ export {
   type TrainDetectorResult,
 } from './train/train-detector.js';
 export type { TrainResult } from './train/trainer.js';
+export { evaluateVocFiles, type VocFilesOptions, type VocFilesResult } from './eval/voc-files.js';

@@ -4,31 +4,18 @@
  * Nothing here loads TF.js or sharp until a plot is written: evaluation is arithmetic on JSON.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { ResdetError, UsageError } from '../../core/errors.js';
+import { ResdetError } from '../../core/errors.js';
 import { loadCocoDataset, loadCocoResultArrays } from '../../data/coco/load.js';
-import { readJsonDocument } from '../../data/coco/read-json.js';
 import type { CocoDataset } from '../../data/coco/dataset.js';
 import type { CocoResultArrays } from '../../data/coco/results-fast.js';
 import { cocoSummaryJson, evaluateCoco, formatCocoSummary } from '../../detection/eval/coco.js';
 import { diagnoseCoco } from '../../detection/eval/coco-diagnose.js';
 import { formatDiagnosis, writeDiagnosisPlots } from '../../detection/eval/coco-diagnose-report.js';
 import { writeCocoPlot, writeVocPlot } from '../../detection/eval/plots.js';
-import {
-  evaluateVoc,
-  VOC_CLASSES,
-  type VocDetection,
-  type VocMetric,
-  type VocSummary,
-} from '../../detection/eval/voc.js';
-import {
-  readImageSet,
-  readVocGroundTruth,
-  readVocResultFiles,
-  vocDetectionsFromCocoJson,
-} from '../../detection/eval/voc-io.js';
+import type { VocMetric, VocSummary } from '../../detection/eval/voc.js';
 import { COCO_IOU_TYPES, type CocoIouType } from '../../detection/eval/coco-params.js';
+import { evaluateVocFiles } from '../../detection/eval/voc-files.js';
 import { parseFloatOption, printJson, verboseLog } from '../common.js';
 
 interface CocoOpts {
@@ -112,90 +99,22 @@ async function runCocoDiagnose(
   if (plots.length > 0) console.log(`\nplots: ${plots.join(', ')}`);
 }
 
-function vocPaths(opts: VocOpts): { annotations: string; imageset: string } {
-  if (opts.root) {
-    return {
-      annotations: opts.annotations ?? join(opts.root, 'Annotations'),
-      imageset: opts.imageset ?? join(opts.root, 'ImageSets', 'Main', `${opts.split}.txt`),
-    };
-  }
-  if (!opts.annotations || !opts.imageset)
-    throw new UsageError(
-      'eval voc needs --annotations DIR and --imageset FILE, or --root VOCdevkit/VOC2007 [--split test]',
-    );
-  return { annotations: opts.annotations, imageset: opts.imageset };
-}
-
 async function runVoc(opts: VocOpts, cmd: Command): Promise<void> {
-  const { annotations, imageset } = vocPaths(opts);
-  const ids = readImageSet(imageset);
-  if (ids.length === 0) throw new ResdetError(`${imageset}: the image set is empty`);
-  const gt = readVocGroundTruth(annotations, ids);
-  const gtClasses = new Set(gt.flatMap((img) => img.objects.map((o) => o.name)));
-  const given = opts.classes
-    ?.split(',')
-    .map((c) => c.trim())
-    .filter(Boolean);
-  let detections: VocDetection[];
-  let classes: string[] | undefined = given;
-  const isJson = opts.dets.toLowerCase().endsWith('.json');
-  if (isJson) {
-    const doc = await readJsonDocument(opts.dets);
-    const { resolveVocClasses } = await import('../../data/detection/voc.js');
-    // A numeric category_id is a 1-based index into the set's class order: the one training and
-    // evaluate-detector read from --root (classes.txt, ...), else VOC's 20.
-    let order: readonly string[] = given ?? VOC_CLASSES;
-    if (!given && opts.root) {
-      const resolved = resolveVocClasses(opts.root);
-      order = resolved.classes;
-      if (resolved.note) process.stderr.write(`resdet: ${resolved.note}\n`);
-    }
-    const unknown = [...gtClasses].filter((c) => !order.includes(c));
-    const numeric =
-      Array.isArray(doc) &&
-      doc.some((r) => typeof (r as { category_id?: unknown } | null)?.category_id === 'number');
-    if (!given && numeric && unknown.length > 0)
-      throw new UsageError(
-        `${opts.dets}: numeric category ids would be read as indices into ${order === VOC_CLASSES ? "VOC's 20 classes" : 'the class list'}, but the annotations name other classes (${unknown.slice(0, 5).join(', ')})`,
-        'pass --classes with the class names in category-id order (id 1 first), or --root of a set with classes.txt',
-      );
-    detections = vocDetectionsFromCocoJson(doc, order, ids, opts.dets);
-  } else {
-    if (!opts.dets.includes('{cls}') && !opts.dets.includes('%s'))
-      throw new UsageError(
-        `--dets "${opts.dets}" is neither a .json results list nor a per-class pattern`,
-        "write the class as {cls}, e.g. 'results/comp4_det_test_{cls}.txt'",
-      );
-    const candidates = given ?? [
-      ...VOC_CLASSES,
-      ...[...gtClasses].filter((c) => !VOC_CLASSES.includes(c)).sort(),
-    ];
-    const files = readVocResultFiles(opts.dets, candidates);
-    if (files.classes.length === 0)
-      throw new ResdetError(
-        `no result file matches ${opts.dets} for any class (tried ${candidates.slice(0, 5).join(', ')}, ...)`,
-      );
-    const missing = (given ?? [...gtClasses]).filter((c) => !files.classes.includes(c));
-    if (missing.length > 0)
-      process.stderr.write(
-        `resdet: no result file for ${missing.join(', ')}: ${given ? 'AP 0' : 'not evaluated'}\n`,
-      );
-    detections = files.detections;
-    classes = given ?? files.classes;
-  }
-  const summary = evaluateVoc(gt, detections, {
-    metric: opts.metric,
-    classes,
-    gtSource: annotations,
-    dtSource: opts.dets,
+  const { summary, images, detections } = await evaluateVocFiles({
+    ...opts,
+    classes: opts.classes
+      ?.split(',')
+      .map((c) => c.trim())
+      .filter(Boolean),
+    warn: (line) => process.stderr.write(`resdet: ${line}\n`),
   });
-  verboseLog(cmd, `${ids.length} images, ${detections.length} detections, ${summary.classes.length} classes`);
+  verboseLog(cmd, `${images} images, ${detections} detections, ${summary.classes.length} classes`);
   if (opts.plot) await writeVocPlot(opts.plot, summary);
   if (opts.json) {
     printJson({ metric: summary.metric, mAP: summary.mAP, per_class: summary.per_class });
     return;
   }
-  printVoc(summary, ids.length);
+  printVoc(summary, images);
   if (opts.plot) console.log(`\nplot: ${opts.plot}`);
 }
 

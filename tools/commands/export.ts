@@ -1,6 +1,5 @@
 import { type Command, Option } from 'commander';
-import { loadClassifierModel } from '../../backbone/classifier.js';
-import { fromFloat32, type SafeTensor, writeSafetensors } from '../../core/safetensors.js';
+import { exportClassifier } from '../../backbone/export.js';
 import { printJson, useBackend } from '../common.js';
 
 interface ExportOptions {
@@ -28,25 +27,16 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable summary')
     .action(async (opts: ExportOptions, cmd: Command) => {
       await useBackend(cmd);
-      // Loading through the model checks that every tensor is present and shaped as the arch needs.
-      const { model, config } = loadClassifierModel(opts.model);
-      try {
-        const state = await model.stateDict();
-        const out: Record<string, SafeTensor> = {};
-        for (const [name, t] of Object.entries(state)) {
-          out[name] = t.dtype === 'F32' ? fromFloat32(t.data as Float32Array, t.shape, opts.dtype) : t;
-        }
-        writeSafetensors(opts.out, out, { format: 'pt', source: 'resdet', arch: config.arch });
-        const summary = {
-          out: opts.out,
-          arch: config.arch,
-          tensors: Object.keys(out).length,
-          dtype: opts.dtype,
-        };
-        if (opts.json) printJson(summary);
-        else console.log(`wrote ${summary.tensors} tensors (${opts.dtype}) of ${config.arch} to ${opts.out}`);
-      } finally {
-        model.dispose();
-      }
+      const summary = await exportClassifier({
+        model: opts.model,
+        out: opts.out,
+        format: opts.format,
+        dtype: opts.dtype,
+      });
+      if (opts.json) printJson(summary);
+      else
+        console.log(
+          `wrote ${summary.tensors} tensors (${summary.dtype}) of ${summary.arch} to ${summary.out}`,
+        );
     });
 }
