@@ -37,7 +37,7 @@ export interface LossValues {
 const BACKBONE_PREFIX = 'backbone.';
 
 /** Drops degenerate GT boxes (zero or negative width/height, non-finite): they would make log(0) targets. */
-function validTargets(t: ImageTargets): ImageTargets {
+export function validTargets(t: ImageTargets): ImageTargets {
   const keep: number[] = [];
   for (let i = 0; i < t.labels.length; i++) {
     const [x1, y1, x2, y2] = t.boxes.subarray(4 * i, 4 * i + 4);

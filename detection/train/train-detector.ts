@@ -19,6 +19,8 @@ import { parseBackboneArch } from '../init.js';
 import { detectDataset, evaluateDetections } from '../evaluate.js';
 import { type DetectorConfig, detectorConfig, type RoiHeadsConfig, type RpnConfig } from '../model/config.js';
 import { FasterRCNN } from '../model/faster-rcnn.js';
+import type { FpnDetectorConfig } from '../model/fpn-config.js';
+import { sizeDivisibleOf, type TwoStageDetector } from '../model/two-stage.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../preprocess.js';
 import { trainingBatches } from './loader.js';
 import { defaultSteps, type LrSchedule } from './schedule.js';
@@ -88,7 +90,7 @@ export interface TrainDetectorOptions {
 export interface TrainDetectorResult extends TrainResult {
   dataset: string;
   images: number;
-  config: DetectorConfig;
+  config: DetectorConfig | FpnDetectorConfig;
 }
 
 /** The paper's per-dataset NMS choice: 0.3 for VOC-style sets, 0.5 for COCO. */
@@ -208,7 +210,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     );
   }
 
-  let model: FasterRCNN;
+  let model: TwoStageDetector;
   let preprocessing: Preprocessing;
   let startIteration = 0;
   let optimizerState: Record<string, SafeTensor> | undefined;
@@ -273,8 +275,9 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       },
       seed,
     });
-    model = new FasterRCNN(config);
-    if (bb.weights) model.backbone.loadStateDict(bb.weights, { strict: true });
+    const c4 = new FasterRCNN(config);
+    if (bb.weights) c4.backbone.loadStateDict(bb.weights, { strict: true });
+    model = c4;
     preprocessing = {
       mean: bb.preprocessing?.mean ?? IMAGENET_MEAN,
       std: bb.preprocessing?.std ?? IMAGENET_STD,
@@ -286,7 +289,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
   }
 
   const evalSpec = opts.evalData ?? defaultEvalSpec(opts.data);
-  let evaluate: ((m: FasterRCNN) => Promise<Record<string, number>>) | undefined;
+  let evaluate: ((m: TwoStageDetector) => Promise<Record<string, number>>) | undefined;
   if (opts.evalEvery) {
     if (!evalSpec) {
       model.dispose();
@@ -296,7 +299,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       );
     }
     const evalSet: DetectionDataset = await openDataset(evalSpec, { skipBad: true });
-    evaluate = async (m: FasterRCNN) => {
+    evaluate = async (m: TwoStageDetector) => {
       const detector = makeDetector(m, dataset.classes, preprocessing);
       const results = await detectDataset(detector, evalSet, { limit: opts.evalImages ?? 200, silent: true });
       const ev = evaluateDetections(results, evalSet, ['voc07']);
@@ -308,7 +311,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     imagesPerBatch,
     seed,
     flip: opts.flip ?? true,
-    sizeDivisible: model.config.sizeDivisible,
+    sizeDivisible: sizeDivisibleOf(model),
   });
   try {
     const result = await runTraining(model, loader, {

@@ -5,7 +5,8 @@ import { MetricsWriter, Progress } from '../../core/progress.js';
 import { Rng } from '../../core/rng.js';
 import type { SafeTensor } from '../../core/safetensors.js';
 import { type DetectorMeta, saveDetector } from '../checkpoint.js';
-import type { FasterRCNN, LossValues } from '../model/faster-rcnn.js';
+import type { LossValues } from '../model/faster-rcnn.js';
+import type { TwoStageDetector } from '../model/two-stage.js';
 import type { TrainBatchSource } from './loader.js';
 import { writeTrainingPlot } from './plot.js';
 import { defaultSteps, learningRate, type LrSchedule } from './schedule.js';
@@ -33,7 +34,7 @@ export interface TrainerOptions {
   fitToTime?: boolean;
   /** Evaluate every this many iterations (and at the end) with `evaluate`. */
   evalEvery?: number;
-  evaluate?: (model: FasterRCNN, iteration: number) => Promise<Record<string, number>>;
+  evaluate?: (model: TwoStageDetector, iteration: number) => Promise<Record<string, number>>;
   /** Where the run stands: 0 for a new run, the checkpoint's iteration when resuming. */
   startIteration: number;
   /** Seconds of training before this process (resumed runs), for the wall-time record. */
@@ -72,7 +73,7 @@ export interface TrainResult {
  * update is applied, leaving the last checkpoint as it was.
  */
 export async function runTraining(
-  model: FasterRCNN,
+  model: TwoStageDetector,
   loader: TrainBatchSource,
   opts: TrainerOptions,
 ): Promise<TrainResult> {

@@ -8,7 +8,10 @@ import { buildResNet } from '../../backbone/resnet.js';
 import { CONFIG_FILE } from '../../core/checkpoint.js';
 import { ResdetError, UsageError } from '../../core/errors.js';
 import { readSafetensors } from '../../core/safetensors.js';
-import { parseListOption, printJson, useBackend } from '../common.js';
+import { saveDetector } from '../../detection/checkpoint.js';
+import { importTorchvisionFpn } from '../../detection/import-torchvision.js';
+import { FPN_ARCHS } from '../../detection/model/fpn-config.js';
+import { parseIntOption, parseListOption, printJson, useBackend } from '../common.js';
 
 interface ImportOptions {
   arch: string;
@@ -19,6 +22,58 @@ interface ImportOptions {
   layers?: number[];
   force?: boolean;
   json?: boolean;
+  minSize?: number;
+  maxSize?: number;
+}
+
+/** `import torchvision --arch fasterrcnn_resnet50_fpn(_v2)`: a detector checkpoint. */
+async function importDetector(opts: ImportOptions, cmd: Command): Promise<void> {
+  const file = readSafetensors(opts.weights);
+  await useBackend(cmd);
+  const imported = importTorchvisionFpn(file, opts.arch, {
+    transform: {
+      ...(opts.minSize !== undefined && { minSize: opts.minSize }),
+      ...(opts.maxSize !== undefined && { maxSize: opts.maxSize }),
+    },
+  });
+  const { model } = imported;
+  try {
+    const t = model.config.transform;
+    saveDetector(opts.out, model, {
+      classes: imported.classes,
+      categoryIds: imported.categoryIds,
+      labelLayout: 'background-first',
+      preprocessing: { mean: t.mean, std: t.std, minSize: t.minSize, maxSize: t.maxSize },
+      extra: {
+        source: {
+          format: 'torchvision',
+          file: basename(opts.weights),
+          dtypes: imported.dtypes,
+          renamed: imported.renamed,
+        },
+      },
+    });
+    const summary = {
+      arch: opts.arch,
+      kind: 'detector',
+      variant: model.config.variant,
+      out: opts.out,
+      tensors: imported.tensors,
+      renamed: imported.renamed,
+      dtypes: imported.dtypes,
+      classes: model.numClasses,
+      layers: model.config.backbone.layers,
+      baseWidth: model.config.backbone.baseWidth,
+      fpnChannels: model.config.fpnChannels,
+    };
+    if (opts.json) printJson(summary);
+    else
+      console.log(
+        `imported ${summary.tensors} tensors (${imported.dtypes.join(', ')}${imported.renamed ? `, ${imported.renamed} under older names` : ''}) of ${opts.arch} (${model.numClasses} classes + background, torchvision's label layout) into ${opts.out}`,
+      );
+  } finally {
+    model.dispose();
+  }
 }
 
 export function register(program: Command): void {
@@ -26,7 +81,10 @@ export function register(program: Command): void {
     .command('import')
     .description('import published weights into a resdet checkpoint')
     .argument('<format>', 'source format: torchvision (a state_dict saved as .safetensors)')
-    .requiredOption('--arch <arch>', 'architecture of the weights, e.g. resnet50 (see `resdet models`)')
+    .requiredOption(
+      '--arch <arch>',
+      'architecture of the weights, e.g. resnet50, fasterrcnn_resnet50_fpn, fasterrcnn_resnet50_fpn_v2 (see `resdet models`)',
+    )
     .requiredOption(
       '--weights <file>',
       '.safetensors file with torchvision state_dict names (F32, F16 or BF16)',
@@ -49,6 +107,16 @@ export function register(program: Command): void {
       "blocks per stage when they differ from the arch's, e.g. 1,1,1,1",
       parseListOption('--layers'),
     )
+    .option(
+      '--min-size <px>',
+      'detectors: shorter side after resizing (default 800)',
+      parseIntOption('--min-size', 1),
+    )
+    .option(
+      '--max-size <px>',
+      'detectors: longer side at most (default 1333)',
+      parseIntOption('--max-size', 1),
+    )
     .option('--force', 'overwrite an existing checkpoint in --out')
     .option('--json', 'machine-readable summary')
     .action(async (format: string, opts: ImportOptions, cmd: Command) => {
@@ -61,6 +129,7 @@ export function register(program: Command): void {
           'choose another --out or pass --force',
         );
       }
+      if (opts.arch in FPN_ARCHS) return importDetector(opts, cmd);
       const file = readSafetensors(opts.weights);
       if (!file.has('fc.weight') || !file.has('conv1.weight')) {
         throw new ResdetError(
