@@ -11,9 +11,11 @@ export interface TransformedImage {
 }
 
 /**
- * The resized size, as torchvision computes it: the scale in float32
- * (min(f32(min_size / f32(short)), f32(max_size / f32(long)))), the size floor(side * scale) in
- * double (recompute_scale_factor=True), so 500x375 -> 1066x799 at 800/1333.
+ * The resized size, as torchvision computes it: the scale in float32 as torch evaluates
+ * `min_size / tensor(short)` (a reciprocal, then a product: f32(f32(1 / short) * min_size), which
+ * is not always the correctly rounded quotient: 800 / 480 gives 1.6666667, not 1.6666666), the
+ * smaller of the two sides' scales, and the size floor(side * scale) in double
+ * (recompute_scale_factor=True), so 500x375 -> 1066x799 at 800/1333.
  */
 export function rcnnResizedHw(
   height: number,
@@ -22,7 +24,11 @@ export function rcnnResizedHw(
   maxSize: number,
 ): [number, number] {
   const f = Math.fround;
-  const scale = Math.min(f(minSize / f(Math.min(height, width))), f(maxSize / f(Math.max(height, width))));
+  const scaleFor = (target: number, side: number) => f(f(1 / f(side)) * target);
+  const scale = Math.min(
+    scaleFor(minSize, Math.min(height, width)),
+    scaleFor(maxSize, Math.max(height, width)),
+  );
   return [Math.floor(height * scale), Math.floor(width * scale)];
 }
 

@@ -19,6 +19,7 @@ import { parseBackboneArch } from '../init.js';
 import { detectDataset, evaluateDetections } from '../evaluate.js';
 import { type DetectorConfig, detectorConfig, type RoiHeadsConfig, type RpnConfig } from '../model/config.js';
 import { FasterRCNN } from '../model/faster-rcnn.js';
+import { fineTuneDetector } from './fine-tune.js';
 import type { FpnDetectorConfig } from '../model/fpn-config.js';
 import { sizeDivisibleOf, type TwoStageDetector } from '../model/two-stage.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../preprocess.js';
@@ -52,6 +53,14 @@ export interface TrainDetectorOptions {
    * scratch). Required for a new run; a resumed run has its backbone in the checkpoint.
    */
   backbone?: string;
+  /**
+   * A detector checkpoint to fine-tune (trained, or imported from torchvision): everything is kept
+   * but the box predictor, which is rebuilt for the data's classes (unless keepPredictor).
+   */
+  from?: string;
+  keepPredictor?: boolean;
+  /** With `from`: frozen BN (default) or BN trained with batch statistics. */
+  bn?: 'frozen' | 'trainable';
   /** First-stage width for a from-scratch backbone (16 gives the small CPU detector). */
   baseWidth?: number;
   /** The run's total (default DEFAULT_DETECTOR_ITERATIONS; a resumed run keeps its own unless given). */
@@ -178,7 +187,9 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const hasCheckpoint = existsSync(join(opts.out, CONFIG_FILE));
   // Checked before the data is opened: a usage error should not wait for a large set.
-  if (!opts.resume) requiredBackbone(opts.backbone);
+  if (!opts.resume && !opts.from) requiredBackbone(opts.backbone);
+  if (opts.from && opts.backbone)
+    throw new UsageError('--from and --backbone exclude each other', '--from starts from a whole detector');
   if (opts.resume && !hasCheckpoint) {
     throw new UsageError(
       `--resume: ${opts.out} holds no checkpoint to resume`,
@@ -254,6 +265,28 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       for (const name of loaded.optimizer.names()) optimizerState[name] = loaded.optimizer.tensor(name);
     }
     log(`resuming ${opts.out} at iteration ${startIteration} of ${iterations}`);
+  } else if (opts.from) {
+    const source = loadDetectorCheckpoint(opts.from);
+    try {
+      model = fineTuneDetector(source.model, {
+        numClasses: dataset.classes.length,
+        keepPredictor: opts.keepPredictor,
+        freezeAt: opts.freezeAt ?? 2,
+        frozenBn: (opts.bn ?? 'frozen') === 'frozen',
+        minSize: opts.minSize,
+        maxSize: opts.maxSize,
+      });
+    } finally {
+      source.model.dispose();
+    }
+    const pre = source.meta.preprocessing;
+    preprocessing = {
+      ...pre,
+      minSize: opts.minSize ?? pre.minSize,
+      maxSize: Math.max(opts.maxSize ?? pre.maxSize ?? 0, opts.minSize ?? pre.minSize ?? 0),
+    };
+    schedule = scheduleFor(opts, iterations, imagesPerBatch, true);
+    extra = { dataset: opts.data, from: opts.from, pretrained: true };
   } else {
     const bb = resolveBackbone(requiredBackbone(opts.backbone), opts.baseWidth);
     const config = detectorConfig({
