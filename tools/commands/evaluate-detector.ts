@@ -12,6 +12,7 @@ import {
   type CocoAnnotationsSource,
   type DetectorMetric,
   detectDataset,
+  alignToDataset,
   evaluateDetections,
   writeResultFiles,
 } from '../../detection/evaluate.js';
@@ -92,14 +93,10 @@ export function register(program: Command): void {
           console.error(
             `resdet: ${dataset.name}: left out ${badImages} image(s) and ${badObjects} object(s) with bad data${example} (\`resdet data stats --data ${flags.data} --skip-bad\` lists them)`,
           );
-        if (dataset.classes.join('\n') !== detector.classes.join('\n')) {
-          throw new UsageError(
-            `${dataset.name}'s classes (${dataset.classes.join(', ')}) are not the model's (${detector.classes.join(', ')})`,
-            'evaluate on a set with the classes the detector was trained on',
-          );
-        }
+        // Same classes, or (torchvision's COCO layout) the same COCO category ids.
+        const aligned = alignToDataset(detector, dataset);
         const t0 = performance.now();
-        const results = await detectDataset(detector, dataset, { limit: flags.limit, silent: flags.json });
+        const results = await detectDataset(aligned, dataset, { limit: flags.limit, silent: flags.json });
         const seconds = (performance.now() - t0) / 1000;
         const out = flags.out ?? join(flags.model, 'eval');
         const files = writeResultFiles(out, results, dataset.classes, dataset.categoryIds);
