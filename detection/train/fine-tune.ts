@@ -31,7 +31,7 @@ function describeShape(t: { shape: readonly number[] }): string {
  * predictor (cls_score, bbox_pred), which starts fresh with numClasses + 1 outputs (torchvision's
  * fine-tuning recipe: replace FastRCNNPredictor). The source is not modified.
  */
-export function fineTuneDetector(source: TwoStageDetector, opts: FineTuneOptions): TwoStageDetector {
+export function fineTuneDetector<T extends TwoStageDetector>(source: T, opts: FineTuneOptions): T {
   const sourceState = source.stateDict();
   const cls = sourceState[`${PREDICTOR}cls_score.weight`];
   if (opts.keepPredictor && cls.shape[0] !== opts.numClasses + 1) {
@@ -66,5 +66,5 @@ export function fineTuneDetector(source: TwoStageDetector, opts: FineTuneOptions
     model.dispose();
     throw err;
   }
-  return model;
+  return model as T;
 }
