@@ -5,7 +5,7 @@
 # usage: bench/fpn-finetune-demo.sh OUT_DIR [MINUTES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=${1:?OUT_DIR}; MIN=${2:-8}
+OUT=${1:?OUT_DIR}; MIN=${2:-30}
 mkdir -p "$OUT"
 [ -f "$OUT/init.safetensors" ] || /usr/bin/python3 bench/fpn-init-weights.py "$OUT/init.safetensors"
 [ -f "$OUT/imported/config.json" ] || node --import tsx tools/bin.ts import torchvision --arch fasterrcnn_resnet50_fpn \
@@ -13,4 +13,4 @@ mkdir -p "$OUT"
 [ -d "$OUT/shapes" ] || node --import tsx tools/bin.ts data synth --kind shapes --out "$OUT/shapes" --train 200 --test 50 --size 128
 node --import tsx tools/bin.ts train-detector --from "$OUT/imported" --data "voc:$OUT/shapes:train" \
   --eval-data "voc:$OUT/shapes:test" --eval-every 25 --eval-images 50 --out "$OUT/finetuned" --force \
-  --min-size 128 --max-size 128 --freeze-at 0 --bn trainable --lr 0.02 --iterations 400 --max-minutes "$MIN" --fit-to-time
+  --min-size 128 --max-size 128 --freeze-at 0 --bn trainable --lr 0.02 --roi-batch 128 --iterations 400 --max-minutes "$MIN" --fit-to-time

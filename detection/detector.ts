@@ -17,9 +17,9 @@ export interface Detection {
 
 export interface DetectOptions {
   /**
-   * Keep detections scoring above this. C4 models apply it inside their postprocess (default: the
-   * model's 0.05); FPN models keep torchvision's box_score_thresh (0.05) inside the model, as
-   * torchvision does, and this filters their output further (0 = exactly what the model keeps).
+   * Keep detections scoring above this, on top of the model's own postprocess threshold (its
+   * config's, 0.05: torchvision's box_score_thresh), which always applies inside the model; 0 gives
+   * exactly what the model's postprocess keeps.
    */
   scoreThreshold?: number;
   /** At most this many detections (default: the model's, 100). */
@@ -57,6 +57,16 @@ function toDetections(
   return out;
 }
 
+/**
+ * The caller's threshold on top of the model's own (its postprocess keeps scores above its config's
+ * scoreThreshold, 0.05, before NMS and the top-100 cut, as torchvision and detectron2 do). Since NMS
+ * only lets a higher score suppress a lower one, filtering afterwards gives the same list as running
+ * the postprocess with the higher threshold.
+ */
+function aboveThreshold(detections: Detection[], threshold: number | undefined): Detection[] {
+  return threshold === undefined ? detections : detections.filter((d) => d.score > threshold);
+}
+
 /** An FPN detector: torchvision's transform and postprocess, its score threshold kept inside. */
 function makeFpnDetector(
   model: FpnFasterRCNN,
@@ -72,9 +82,7 @@ function makeFpnDetector(
     model,
     async detect(rgb: RgbInput, opts: DetectOptions = {}): Promise<Detection[]> {
       const raw = model.detectImage(rgb, { detectionsPerImage: opts.maxDetections });
-      const all = toDetections(raw, raw.boxes, classes, base);
-      const t = opts.scoreThreshold;
-      return t === undefined ? all : all.filter((d) => d.score > t);
+      return aboveThreshold(toDetections(raw, raw.boxes, classes, base), opts.scoreThreshold);
     },
     dispose() {
       model.dispose();
@@ -105,11 +113,11 @@ export function makeDetector(
       const img = await prepareImage(rgb, preprocessing, false);
       const batch = collate([img], model.config.sizeDivisible);
       try {
-        const [raw] = model.detect(batch, {
-          scoreThreshold: opts.scoreThreshold,
-          detectionsPerImage: opts.maxDetections,
-        });
-        return toDetections(raw, boxesToOriginal(raw.boxes, img), classes, base);
+        const [raw] = model.detect(batch, { detectionsPerImage: opts.maxDetections });
+        return aboveThreshold(
+          toDetections(raw, boxesToOriginal(raw.boxes, img), classes, base),
+          opts.scoreThreshold,
+        );
       } finally {
         batch.images.dispose();
       }

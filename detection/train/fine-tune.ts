@@ -1,6 +1,6 @@
 import { ResdetError } from '../../core/errors.js';
 import type { SafeTensor } from '../../core/safetensors.js';
-import type { DetectorConfig } from '../model/config.js';
+import type { DetectorConfig, RoiHeadsConfig, RpnConfig } from '../model/config.js';
 import { FasterRCNN } from '../model/faster-rcnn.js';
 import type { FpnDetectorConfig } from '../model/fpn-config.js';
 import { FpnFasterRCNN } from '../model/generalized-rcnn.js';
@@ -20,6 +20,9 @@ export interface FineTuneOptions {
   /** FPN models: the transform's sizes for the new data. */
   minSize?: number;
   maxSize?: number;
+  /** Training-time overrides (e.g. fewer sampled RoIs on a CPU). */
+  rpn?: Partial<RpnConfig>;
+  roiHeads?: Partial<RoiHeadsConfig>;
 }
 
 function describeShape(t: { shape: readonly number[] }): string {
@@ -44,6 +47,8 @@ export function fineTuneDetector<T extends TwoStageDetector>(source: T, opts: Fi
   if (source instanceof FpnFasterRCNN) {
     const config: FpnDetectorConfig = structuredClone(source.config);
     config.numClasses = opts.numClasses;
+    config.rpn = { ...config.rpn, ...opts.rpn };
+    config.roiHeads = { ...config.roiHeads, ...opts.roiHeads };
     if (opts.minSize !== undefined) config.transform.minSize = opts.minSize;
     if (opts.maxSize !== undefined)
       config.transform.maxSize = Math.max(opts.maxSize, config.transform.minSize);
@@ -51,6 +56,8 @@ export function fineTuneDetector<T extends TwoStageDetector>(source: T, opts: Fi
   } else {
     const config: DetectorConfig = structuredClone(source.config);
     config.numClasses = opts.numClasses;
+    config.rpn = { ...config.rpn, ...opts.rpn };
+    config.roiHeads = { ...config.roiHeads, ...opts.roiHeads };
     model = new FasterRCNN(config);
   }
   try {

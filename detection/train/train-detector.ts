@@ -275,6 +275,8 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
         frozenBn: (opts.bn ?? 'frozen') === 'frozen',
         minSize: opts.minSize,
         maxSize: opts.maxSize,
+        rpn: opts.rpn,
+        roiHeads: opts.roiHeads,
       });
     } finally {
       source.model.dispose();
