@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 date -u +%FT%TZ; nproc; uptime
-/usr/bin/python3 bench/fpn_torch.py --threads 2
-RESDET_WASM_THREADS=2 node --import tsx bench/fpn-inference.ts --model "${1:?MODEL_DIR}"
-/usr/bin/python3 bench/fpn_torch.py --threads 2
+/usr/bin/python3 bench/fpn_torch.py --threads 2 --runs 2
+RESDET_WASM_THREADS=2 node --import tsx bench/fpn-inference.ts --model "${1:?MODEL_DIR}" --runs 2
+/usr/bin/python3 bench/fpn_torch.py --threads 2 --runs 2
