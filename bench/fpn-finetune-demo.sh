@@ -12,5 +12,5 @@ mkdir -p "$OUT"
   --weights "$OUT/init.safetensors" --out "$OUT/imported"
 [ -d "$OUT/shapes" ] || node --import tsx tools/bin.ts data synth --kind shapes --out "$OUT/shapes" --train 200 --test 50 --size 128
 node --import tsx tools/bin.ts train-detector --from "$OUT/imported" --data "voc:$OUT/shapes:train" \
-  --eval-data "voc:$OUT/shapes:test" --eval-every 10 --eval-images 12 --out "$OUT/finetuned" --force \
-  --min-size 64 --max-size 64 --freeze-at 5 --bn frozen --lr 0.02 --roi-batch 32 --images-per-batch 1 --iterations 300 --max-minutes "$MIN" --fit-to-time
+  --eval-data "voc:$OUT/shapes:test" --eval-every 8 --eval-images 12 --out "$OUT/finetuned" --force \
+  --min-size 64 --max-size 64 --freeze-at 5 --bn frozen --lr 0.004 --roi-batch 32 --images-per-batch 1 --iterations 300 --max-minutes "$MIN" --fit-to-time

@@ -67,26 +67,30 @@ function aboveThreshold(detections: Detection[], threshold: number | undefined):
   return threshold === undefined ? detections : detections.filter((d) => d.score > threshold);
 }
 
-/** An FPN detector: torchvision's transform and postprocess, its score threshold kept inside. */
-function makeFpnDetector(
-  model: FpnFasterRCNN,
-  classes: readonly string[],
-  preprocessing: Preprocessing,
-  categoryIds: readonly number[] | undefined,
-  base: number,
-): Detector {
-  return {
-    classes,
-    categoryIds,
-    preprocessing,
-    model,
-    async detect(rgb: RgbInput, opts: DetectOptions = {}): Promise<Detection[]> {
-      const raw = model.detectImage(rgb, { detectionsPerImage: opts.maxDetections });
-      return aboveThreshold(toDetections(raw, raw.boxes, classes, base), opts.scoreThreshold);
-    },
-    dispose() {
-      model.dispose();
-    },
+type RunModel = (
+  rgb: RgbInput,
+  maxDetections?: number,
+) => Promise<{ raw: RawDetections; boxes: Float32Array }>;
+
+/** FPN models: torchvision's own transform and postprocess (boxes already in the image's pixels). */
+function runFpn(model: FpnFasterRCNN): RunModel {
+  return async (rgb, maxDetections) => {
+    const raw = model.detectImage(rgb, { detectionsPerImage: maxDetections });
+    return { raw, boxes: raw.boxes };
+  };
+}
+
+/** C4 models: the data pipeline's resize and normalisation, boxes mapped back to the image. */
+function runC4(model: Exclude<TwoStageDetector, FpnFasterRCNN>, preprocessing: Preprocessing): RunModel {
+  return async (rgb, maxDetections) => {
+    const img = await prepareImage(rgb, preprocessing, false);
+    const batch = collate([img], model.config.sizeDivisible);
+    try {
+      const [raw] = model.detect(batch, { detectionsPerImage: maxDetections });
+      return { raw, boxes: boxesToOriginal(raw.boxes, img) };
+    } finally {
+      batch.images.dispose();
+    }
   };
 }
 
@@ -102,25 +106,15 @@ export function makeDetector(
   labelLayout?: 'background-first',
 ): Detector {
   const base = labelLayout === 'background-first' ? 0 : 1;
-  if (model instanceof FpnFasterRCNN)
-    return makeFpnDetector(model, classes, preprocessing, categoryIds, base);
+  const run = model instanceof FpnFasterRCNN ? runFpn(model) : runC4(model, preprocessing);
   return {
     classes,
     categoryIds,
     preprocessing,
     model,
     async detect(rgb: RgbInput, opts: DetectOptions = {}): Promise<Detection[]> {
-      const img = await prepareImage(rgb, preprocessing, false);
-      const batch = collate([img], model.config.sizeDivisible);
-      try {
-        const [raw] = model.detect(batch, { detectionsPerImage: opts.maxDetections });
-        return aboveThreshold(
-          toDetections(raw, boxesToOriginal(raw.boxes, img), classes, base),
-          opts.scoreThreshold,
-        );
-      } finally {
-        batch.images.dispose();
-      }
+      const { raw, boxes } = await run(rgb, opts.maxDetections);
+      return aboveThreshold(toDetections(raw, boxes, classes, base), opts.scoreThreshold);
     },
     dispose() {
       model.dispose();

@@ -76,6 +76,8 @@ export class FpnFasterRCNN {
       config.levelMapper,
       config.numClasses,
     );
+    // One BN mode for the body, the FPN and the box head (the config's, as saved with the weights).
+    this.setFrozenBn(config.backbone.frozenBn);
   }
 
   get numClasses(): number {
