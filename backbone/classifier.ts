@@ -43,16 +43,17 @@ export function nativeInput(config: ResNetConfig): number {
 }
 
 /** Saves a classifier checkpoint (config.json + weights.safetensors in torchvision layout). */
-export function saveClassifier(
+export async function saveClassifier(
   dir: string,
   model: ResNet,
   opts: { arch: string; classes: string[]; preprocessing?: Preprocessing; extra?: Record<string, unknown> },
-): CheckpointConfig {
+): Promise<CheckpointConfig> {
   if (opts.classes.length !== model.config.numClasses) {
     throw new ResdetError(
       `${opts.classes.length} class names for a model with ${model.config.numClasses} outputs`,
     );
   }
+  const weights = await model.stateDict();
   return saveCheckpoint(
     dir,
     {
@@ -63,7 +64,7 @@ export function saveClassifier(
       model: { ...model.config } as unknown as Record<string, unknown>,
       extra: opts.extra,
     },
-    model.stateDict(),
+    weights,
   );
 }
 

@@ -7,6 +7,22 @@ import type { ConvSpec } from './plan.js';
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
 
+let runningStatsFrozen = 0;
+
+/**
+ * Runs `fn` with BN layers in training mode using batch statistics but leaving their running
+ * statistics alone: for a forward pass that is repeated on the gradient tape (the detector reads
+ * its RPN outputs first), so the statistics move once per step, not twice.
+ */
+export function withoutRunningStatsUpdate<T>(fn: () => T): T {
+  runningStatsFrozen++;
+  try {
+    return fn();
+  } finally {
+    runningStatsFrozen--;
+  }
+}
+
 /** True while TF.js records a gradient tape (inside tf.grads / variableGrads / minimize). */
 function recordingGradients(): boolean {
   return (tf.engine().state as { gradientDepth: number }).gradientDepth > 0;
@@ -145,6 +161,7 @@ export class ConvBn {
 
   private updateRunningStats(mean: tf.Tensor, variance: tf.Tensor, n: number): void {
     // torch updates running_var with the unbiased batch variance.
+    if (runningStatsFrozen > 0) return;
     const unbiased = n > 1 ? n / (n - 1) : 1;
     tf.tidy(() => {
       const m = 1 - BN_MOMENTUM;

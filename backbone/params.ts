@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ResdetError } from '../core/errors.js';
 import { type SafeTensor, SafetensorsFile, toFloat32 } from '../core/safetensors.js';
+import type { NamedParam, ParamGroup } from '../core/train/sgd.js';
 
 /**
  * The module system's parameter store: every tensor of a model is a tf.Variable registered here
@@ -20,6 +21,23 @@ export interface ParamEntry {
   layout: ParamLayout;
   /** Buffers (BN running statistics, counters) are state, never trained. */
   buffer: boolean;
+}
+
+/**
+ * The weight-decay group of a trainable entry: conv and linear kernels are weights; a vector is a
+ * normalisation parameter when it belongs to a BN layer (torchvision's bn1.., downsample.1),
+ * a bias otherwise.
+ */
+export function paramGroup(entry: ParamEntry): ParamGroup {
+  if (entry.layout === 'conv' || entry.layout === 'linear') return 'weight';
+  return /(^|\.)(bn\d*|downsample\.1)\.(weight|bias)$/.test(entry.name) ? 'norm' : 'bias';
+}
+
+/** Trainable entries (no buffers, nothing frozen) as the optimizer's named parameters. */
+export function trainableParams(entries: ParamEntry[], prefix = ''): NamedParam[] {
+  return entries
+    .filter((e) => !e.buffer && e.variable.trainable)
+    .map((e) => ({ name: prefix + e.name, variable: e.variable, group: paramGroup(e) }));
 }
 
 export interface LoadStateDictOptions {
@@ -92,24 +110,34 @@ export class ParamStore {
     return out;
   }
 
-  /** Every entry in torch layout: F32 tensors, I64 counters. */
-  stateDict(): Record<string, SafeTensor> {
-    const out: Record<string, SafeTensor> = {};
-    for (const e of this.entries.values()) {
-      const shape = torchShape(e.layout, e.variable.shape);
-      if (e.layout === 'count') {
-        const n = e.variable.dataSync()[0];
-        out[e.name] = { dtype: 'I64', shape: [], data: BigInt64Array.of(BigInt(Math.round(n))) };
-        continue;
-      }
-      const data = tf.tidy(() => {
+  /**
+   * Every entry in torch layout: F32 tensors, I64 counters. All reads are started together and
+   * awaited once (a device backend copies them back in one go).
+   */
+  async stateDict(): Promise<Record<string, SafeTensor>> {
+    const entries = [...this.entries.values()];
+    const torchLayout = entries.map((e) =>
+      tf.tidy(() => {
         if (e.layout === 'conv') return tf.transpose(e.variable, [3, 2, 0, 1]);
         if (e.layout === 'linear') return tf.transpose(e.variable);
         return e.variable.clone();
-      });
-      out[e.name] = { dtype: 'F32', shape, data: Float32Array.from(data.dataSync() as Float32Array) };
-      data.dispose();
+      }),
+    );
+    let values: tf.TypedArray[];
+    try {
+      values = await Promise.all(torchLayout.map((t) => t.data()));
+    } finally {
+      tf.dispose(torchLayout);
     }
+    const out: Record<string, SafeTensor> = {};
+    entries.forEach((e, i) => {
+      const shape = torchShape(e.layout, e.variable.shape);
+      if (e.layout === 'count') {
+        out[e.name] = { dtype: 'I64', shape: [], data: BigInt64Array.of(BigInt(Math.round(values[i][0]))) };
+      } else {
+        out[e.name] = { dtype: 'F32', shape, data: Float32Array.from(values[i] as Float32Array) };
+      }
+    });
     return out;
   }
 

@@ -184,7 +184,7 @@ export class ResNet {
     this.applyFreezing();
   }
 
-  stateDict(): Record<string, SafeTensor> {
+  stateDict(): Promise<Record<string, SafeTensor>> {
     return this.params.stateDict();
   }
 

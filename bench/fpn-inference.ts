@@ -34,7 +34,7 @@ const times: number[] = [];
 let detections = 0;
 for (let i = 0; i < warmup + runs; i++) {
   const t0 = performance.now();
-  detections = model.detectImage(rgb).scores.length;
+  detections = (await model.detectImage(rgb)).scores.length;
   if (i >= warmup) times.push(performance.now() - t0);
 }
 times.sort((a, b) => a - b);

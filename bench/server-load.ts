@@ -64,7 +64,7 @@ async function ensureModels(): Promise<{ detector: string; classifier?: string; 
   if (!existsSync(join(dir, 'config.json'))) {
     await initBackend('cpu');
     const model = new FasterRCNN(detectorConfig({ arch, numClasses: VOC.length, baseWidth, seed: 1 }));
-    saveDetector(dir, model, {
+    await saveDetector(dir, model, {
       classes: VOC,
       preprocessing: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], minSize, maxSize },
     });
@@ -76,7 +76,10 @@ async function ensureModels(): Promise<{ detector: string; classifier?: string; 
     if (!existsSync(join(cls, 'config.json'))) {
       await initBackend('cpu');
       const m = buildResNet(resnetConfig('resnet50', { numClasses: 1000, seed: 1 }));
-      saveClassifier(cls, m, { arch: 'resnet50', classes: Array.from({ length: 1000 }, (_, i) => `c${i}`) });
+      await saveClassifier(cls, m, {
+        arch: 'resnet50',
+        classes: Array.from({ length: 1000 }, (_, i) => `c${i}`),
+      });
       m.dispose();
     }
   }

@@ -132,8 +132,29 @@ function vulkanLoaderFound(): boolean {
   return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
 }
 
+/**
+ * RESDET_WEBGPU_ADAPTER=null: Dawn's null adapter, which compiles and validates every shader,
+ * pipeline and dispatch but runs nothing (results are garbage). For proving the whole webgpu path
+ * of a job on a machine without a GPU (the test suite does); never chosen unless asked for.
+ */
+function nullAdapterRequested(): boolean {
+  return (process.env.RESDET_WEBGPU_ADAPTER ?? '').trim().toLowerCase() === 'null';
+}
+
+let nullAdapterActive = false;
+
+/**
+ * False while the backend is webgpu on the null adapter, whose results are garbage: the checks
+ * that stop a job on non-finite values (training divergence) let it go on there, so a job runs
+ * through every code path to the end.
+ */
+export function backendComputesValues(): boolean {
+  return !(nullAdapterActive && tf.getBackend() === 'webgpu');
+}
+
 async function loadWebgpu(): Promise<BackendStatus> {
-  if (!vulkanLoaderFound()) {
+  const nullAdapter = nullAdapterRequested();
+  if (!nullAdapter && !vulkanLoaderFound()) {
     return {
       available: false,
       reason: 'no Vulkan loader (libvulkan.so.1 not found): WebGPU on Dawn needs a GPU with a Vulkan driver',
@@ -149,7 +170,7 @@ async function loadWebgpu(): Promise<BackendStatus> {
   let adapter: AdapterLike | null;
   try {
     Object.assign(globalThis, webgpu.globals);
-    gpu = webgpu.create([]);
+    gpu = webgpu.create(nullAdapter ? ['backend=null'] : []);
     adapter = await gpu.requestAdapter();
   } catch (err) {
     return { available: false, reason: `Dawn could not start: ${firstLine(err)}` };
@@ -175,6 +196,13 @@ async function loadWebgpu(): Promise<BackendStatus> {
     if (ours.length > 0) registerWebgpuKernels({ kernels: ours });
     const info = adapter.info as { vendor?: string; description?: string; device?: string } | undefined;
     const name = [info?.vendor, info?.description || info?.device].filter(Boolean).join(' ');
+    if (nullAdapter) {
+      nullAdapterActive = true;
+      return {
+        available: true,
+        reason: "WebGPU on Dawn's null adapter (RESDET_WEBGPU_ADAPTER=null: validates, runs nothing)",
+      };
+    }
     return { available: true, reason: `WebGPU on Dawn${name ? `: ${name}` : ''}` };
   } catch (err) {
     return { available: false, reason: `tfjs-backend-webgpu failed: ${firstLine(err)}` };

@@ -30,12 +30,13 @@ export interface DetectorMeta {
 }
 
 /** Writes a detector checkpoint (weights, then optimizer state, then config.json, each atomically). */
-export function saveDetector(
+export async function saveDetector(
   dir: string,
   model: TwoStageDetector,
   meta: DetectorMeta,
   optimizer?: Record<string, SafeTensor>,
-): CheckpointConfig {
+): Promise<CheckpointConfig> {
+  const weights = await model.stateDict();
   return saveCheckpoint(
     dir,
     {
@@ -51,7 +52,7 @@ export function saveDetector(
         ...(meta.labelLayout ? { labelLayout: meta.labelLayout } : {}),
       },
     },
-    model.stateDict(),
+    weights,
     optimizer,
   );
 }

@@ -75,7 +75,7 @@ type RunModel = (
 /** FPN models: torchvision's own transform and postprocess (boxes already in the image's pixels). */
 function runFpn(model: FpnFasterRCNN): RunModel {
   return async (rgb, maxDetections) => {
-    const raw = model.detectImage(rgb, { detectionsPerImage: maxDetections });
+    const raw = await model.detectImage(rgb, { detectionsPerImage: maxDetections });
     return { raw, boxes: raw.boxes };
   };
 }
@@ -86,7 +86,7 @@ function runC4(model: Exclude<TwoStageDetector, FpnFasterRCNN>, preprocessing: P
     const img = await prepareImage(rgb, preprocessing, false);
     const batch = collate([img], model.config.sizeDivisible);
     try {
-      const [raw] = model.detect(batch, { detectionsPerImage: maxDetections });
+      const [raw] = await model.detect(batch, { detectionsPerImage: maxDetections });
       return { raw, boxes: boxesToOriginal(raw.boxes, img) };
     } finally {
       batch.images.dispose();

@@ -21,7 +21,9 @@ export function parseBackboneArch(name: string): { arch: string; baseWidth?: num
  * Writes a randomly initialised detector checkpoint (He-initialised backbone, heads as torchvision
  * and detectron2 initialise them): for tests, serving checks and as a training starting point.
  */
-export function initDetector(opts: InitDetectorOptions): { config: CheckpointConfig; parameters: number } {
+export async function initDetector(
+  opts: InitDetectorOptions,
+): Promise<{ config: CheckpointConfig; parameters: number }> {
   const { arch, baseWidth } = parseBackboneArch(opts.arch);
   const config = detectorConfig({
     ...opts,
@@ -33,7 +35,7 @@ export function initDetector(opts: InitDetectorOptions): { config: CheckpointCon
   });
   const model = new FasterRCNN(config);
   try {
-    const written = saveDetector(opts.out, model, {
+    const written = await saveDetector(opts.out, model, {
       classes: opts.classes,
       preprocessing: {
         mean: IMAGENET_MEAN,
@@ -43,7 +45,7 @@ export function initDetector(opts: InitDetectorOptions): { config: CheckpointCon
       },
       extra: { initialisedBy: 'resdet init' },
     });
-    const parameters = Object.entries(model.stateDict())
+    const parameters = Object.entries(await model.stateDict())
       .filter(([name]) => !/running_|num_batches_tracked/.test(name))
       .reduce((a, [, t]) => a + t.shape.reduce((x, y) => x * y, 1), 0);
     return { config: written, parameters };

@@ -1,11 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
+import { ROI_POOL, type RoiPoolAttrs } from '../core/roi/kernels.js';
+import { roundHalfAway } from '../core/roi/pool.js';
+import { registerRoiKernels } from '../core/roi/register.js';
 import { type BoxesLike, toFlatBoxes } from './boxes.js';
+
+export { roundHalfAway };
 
 /**
  * RoI ops on NHWC feature maps. Rows of `rois` are [batch_index, x1, y1, x2, y2] in image pixels;
  * `spatialScale` maps them onto the feature map (1/16 for conv4_x). Results are [K, PH, PW, C].
- * They run as plain loops over typed arrays with channels innermost (contiguous in NHWC), wrapped
- * in tf.customGrad so gradients flow back to the feature map (not to the boxes, as torchvision).
+ * They run as registered kernels (core/roi: cpu, wasm, webgpu) with registered gradients, which
+ * flow back to the feature map (not to the boxes, as torchvision); the map never leaves its
+ * backend.
  */
 
 export type OutputSize = number | readonly [number, number] | readonly number[];
@@ -13,11 +19,6 @@ export type OutputSize = number | readonly [number, number] | readonly number[];
 export function outputHw(size: OutputSize): [number, number] {
   if (typeof size === 'number') return [size, size];
   return [size[0], size[1] ?? size[0]];
-}
-
-/** C's round(): half away from zero (Math.round sends -0.5 to -0 and -1.5 to -1). */
-export function roundHalfAway(x: number): number {
-  return x < 0 ? -Math.round(-x) : Math.round(x);
 }
 
 export function checkFeatureMap(input: tf.Tensor, op: string): [number, number, number, number] {
@@ -75,62 +76,18 @@ export function roiPool(
     size = outputSize as OutputSize;
   }
   const [ph, pw] = outputHw(size);
-  const [n, h, w, c] = checkFeatureMap(input, 'roiPool');
+  const [n, , , c] = checkFeatureMap(input, 'roiPool');
   const r = toFlatBoxes(rois, 'rois', 5);
   checkRois(r, n, 'roiPool');
   const k = r.length / 5;
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const data = (args[0] as tf.Tensor).dataSync() as Float32Array;
-    const out = new Float32Array(k * ph * pw * c);
-    const argmax = new Int32Array(out.length).fill(-1);
-    const fscale = Math.fround(scale);
-    for (let i = 0; i < k; i++) {
-      const b = r[5 * i];
-      const sw = roundHalfAway(Math.fround(r[5 * i + 1] * fscale));
-      const sh = roundHalfAway(Math.fround(r[5 * i + 2] * fscale));
-      const ew = roundHalfAway(Math.fround(r[5 * i + 3] * fscale));
-      const eh = roundHalfAway(Math.fround(r[5 * i + 4] * fscale));
-      const roiW = Math.max(ew - sw + 1, 1);
-      const roiH = Math.max(eh - sh + 1, 1);
-      const binH = Math.fround(roiH / ph);
-      const binW = Math.fround(roiW / pw);
-      for (let y = 0; y < ph; y++) {
-        const hs = Math.min(Math.max(Math.floor(Math.fround(y * binH)) + sh, 0), h);
-        const he = Math.min(Math.max(Math.ceil(Math.fround((y + 1) * binH)) + sh, 0), h);
-        for (let x = 0; x < pw; x++) {
-          const ws = Math.min(Math.max(Math.floor(Math.fround(x * binW)) + sw, 0), w);
-          const we = Math.min(Math.max(Math.ceil(Math.fround((x + 1) * binW)) + sw, 0), w);
-          const o = ((i * ph + y) * pw + x) * c;
-          if (he <= hs || we <= ws) continue; // empty bin: output 0, no gradient
-          out.fill(-Number.MAX_VALUE, o, o + c);
-          for (let yy = hs; yy < he; yy++) {
-            for (let xx = ws; xx < we; xx++) {
-              const base = ((b * h + yy) * w + xx) * c;
-              for (let ch = 0; ch < c; ch++) {
-                const v = data[base + ch];
-                // strictly greater: the first maximum in scan order wins, as torchvision
-                if (v > out[o + ch]) {
-                  out[o + ch] = v;
-                  argmax[o + ch] = base + ch;
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-    return {
-      value: tf.tensor4d(out, [k, ph, pw, c]),
-      gradFunc: (dy: tf.Tensor) => {
-        const g = dy.dataSync() as Float32Array;
-        const dx = new Float32Array(n * h * w * c);
-        for (let j = 0; j < g.length; j++) {
-          const src = argmax[j];
-          if (src >= 0) dx[src] += g[j];
-        }
-        return tf.tensor4d(dx, [n, h, w, c]);
-      },
-    };
+  if (k === 0) return tf.zeros([0, ph, pw, c]);
+  registerRoiKernels();
+  const attrs: RoiPoolAttrs = { pooledHeight: ph, pooledWidth: pw, spatialScale: scale };
+  return tf.tidy(() => {
+    const boxes = tf.tensor2d(r, [k, 5]);
+    const [pooled] = tf
+      .engine()
+      .runKernel(ROI_POOL, { x: input, rois: boxes }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    return pooled as tf.Tensor4D;
   });
-  return op(input) as tf.Tensor4D;
 }

@@ -2,7 +2,7 @@ import { basename, resolve } from 'node:path';
 import { loadClassifier } from '../backbone/classifier.js';
 import type { BackendChoice } from '../core/backend.js';
 import type { Preprocessing } from '../core/checkpoint.js';
-import { WorkerPool } from '../data/workers/pool.js';
+import { siblingModule, WorkerPool } from '../data/workers/pool.js';
 import { loadDetector } from '../detection/detector.js';
 import type { InferenceArgs, InferenceJob, InferenceResult, ModelsDescription } from './inference-task.js';
 import type { Classification, ClassifierService, Detection, DetectorService, Models } from './services.js';
@@ -81,10 +81,9 @@ export async function loadModelsInWorker(
   backend: BackendChoice,
 ): Promise<Models & { backend: string; dispose(): Promise<void> }> {
   const self = import.meta.url;
-  const ext = self.endsWith('.ts') ? '.ts' : '.js';
   const args: InferenceArgs = { backend, detector: dirs.detector, classifier: dirs.classifier };
   const pool = new WorkerPool<InferenceArgs, InferenceJob, InferenceResult>({
-    module: new URL(`./inference-task${ext}`, self).href,
+    module: siblingModule('inference-task', self),
     args,
     workers: 1,
   });

@@ -50,7 +50,7 @@ export async function evaluateClassifier(
   for (let k = 0; k < count; k++) {
     const batch = await prefetch.get(k);
     const n = batch.y.length;
-    const [hit1, hit5, loss] = tf.tidy(() => {
+    const sums = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, batch.shape);
       const logits = net.apply(x, false);
       const classes = logits.shape[1];
@@ -64,8 +64,10 @@ export async function evaluateClassifier(
       const h5 = match.sum();
       const onehot = tf.oneHot(labels, classes);
       const nll = tf.neg(tf.sum(tf.mul(onehot, tf.log(tf.add(probs, 1e-12)))));
-      return [h1.dataSync()[0], h5.dataSync()[0], nll.dataSync()[0]];
+      return tf.stack([h1, h5, nll]);
     });
+    const [hit1, hit5, loss] = await sums.data();
+    sums.dispose();
     top1 += hit1;
     top5 += hit5;
     lossSum += loss;

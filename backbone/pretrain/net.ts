@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { SafeTensor, SafetensorsFile } from '../../core/safetensors.js';
-import type { NamedVariable } from './sgd.js';
+import type { NamedParam } from '../../core/train/sgd.js';
 
 /** What pretraining needs from a classifier network (the backbone's ResNet, wrapped in model.ts). */
 export interface ClassifierNet {
@@ -10,9 +10,9 @@ export interface ClassifierNet {
   /** Logits [N, classes]; `training` uses batch statistics and updates BN running averages. */
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D;
   /** Trainable parameters by torchvision state_dict name. */
-  params(): NamedVariable[];
+  params(): NamedParam[];
   /** Parameters and BN buffers by torchvision name, as safetensors tensors. */
-  stateDict(): Record<string, SafeTensor>;
+  stateDict(): Promise<Record<string, SafeTensor>>;
   loadStateDict(file: SafetensorsFile): void;
   /** Hyper-parameters that rebuild the same network (stored as the checkpoint's `model`). */
   modelConfig(): Record<string, unknown>;

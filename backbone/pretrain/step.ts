@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../../data/classification/augment.js';
 import type { ClassifierNet } from './net.js';
-import type { NamedVariable } from './sgd.js';
+import type { NamedParam } from '../../core/train/sgd.js';
 
 export interface StepResult {
   /** Mean cross-entropy over the batch. */
@@ -17,19 +17,19 @@ export interface StepResult {
  * gradients are summed (gradient accumulation): the result equals one pass over the whole batch,
  * except that BN statistics are per micro-batch.
  */
-export function computeGradients(
+export async function computeGradients(
   net: ClassifierNet,
-  params: NamedVariable[],
+  params: NamedParam[],
   batch: Batch,
   microBatch: number,
-): StepResult {
+): Promise<StepResult> {
   const [n, h, w, c] = batch.shape;
   const per = h * w * c;
   const vars = params.map((p) => p.variable);
   const nameOf = new Map(params.map((p) => [p.variable.name, p.name]));
   const grads = new Map<string, tf.Tensor>();
-  let loss = 0;
-  let wrong = 0;
+  // Loss and error count of each micro-batch, read together once the whole batch is done.
+  const counts: tf.Tensor[] = [];
   for (let start = 0; start < n; start += microBatch) {
     const m = Math.min(microBatch, n - start);
     const out = tf.tidy(() => {
@@ -46,8 +46,7 @@ export function computeGradients(
       }, vars);
       return { value, g, wrong: wrongT! };
     });
-    loss += out.value.dataSync()[0];
-    wrong += out.wrong.dataSync()[0];
+    counts.push(tf.tidy(() => tf.stack([out.value, tf.cast(out.wrong, 'float32')])));
     out.value.dispose();
     out.wrong.dispose();
     for (const [varName, g] of Object.entries(out.g)) {
@@ -59,6 +58,16 @@ export function computeGradients(
         g.dispose();
       } else grads.set(name, g);
     }
+  }
+  const all = tf.concat(counts);
+  tf.dispose(counts);
+  const values = await all.data();
+  all.dispose();
+  let loss = 0;
+  let wrong = 0;
+  for (let i = 0; i < values.length; i += 2) {
+    loss += values[i];
+    wrong += values[i + 1];
   }
   return { loss, wrong, grads };
 }

@@ -4,7 +4,7 @@ import { Rng } from '../../core/rng.js';
 import { countUncapturedErrors } from '../../core/webgpu/null-backend.js';
 import { webgpuKernelStats } from '../../core/webgpu/register.js';
 import { detectorConfig, FasterRCNN, type ImageBatch, type ImageTargets } from '../../detection/index.js';
-import { SgdMomentum } from '../../detection/train/sgd.js';
+import { DETECTOR_WEIGHT_DECAY, gradsByParam, Sgd } from '../../core/train/sgd.js';
 import {
   parseBackend,
   parseKernels,
@@ -117,15 +117,15 @@ if (cases.includes('train')) {
   const batch = imageBatch(n, 2);
   const t = targets(n);
   const named = model.namedTrainableVariables();
-  const optimizer = new SgdMomentum(named);
+  const optimizer = new Sgd(named, { momentum: 0.9, weightDecay: DETECTOR_WEIGHT_DECAY });
   const variables = named.map((v) => v.variable);
   const rng = new Rng(7);
   const ms = await timeSteps(
     async () => {
-      const { value, grads } = tf.variableGrads(() => model.losses(batch, t, rng), variables);
-      await value.data();
-      optimizer.step(grads, 0.001);
-      tf.dispose([value, ...Object.values(grads)]);
+      // lossGradients reads the loss values back, which waits for the device.
+      const { grads } = await model.lossGradients(batch, t, rng, variables);
+      optimizer.step(gradsByParam(named, grads), 0.001);
+      tf.dispose(Object.values(grads));
     },
     warmup,
     iterations,

@@ -41,15 +41,19 @@ const gradTol = Number(values['grad-tolerance']);
 
 await setupBackend(backend, kernels);
 const gpuBackend = tf.getBackend();
-const model = buildResNet(
-  resnetConfig(values.arch, values.width ? { baseWidth: positiveInt('width', values.width) } : {}),
+const config = resnetConfig(
+  values.arch,
+  values.width ? { baseWidth: positiveInt('width', values.width) } : {},
 );
-const torchName = new Map(model.params.all().map((e) => [e.variable, e.name] as const));
 const xData = seededValues(batch * input * input * 3, 21);
-const classes = model.config.numClasses;
-const labelData = Array.from({ length: batch }, (_, i) => (i * 31) % classes);
+const classes = buildResNet(config, { initialize: false });
+const numClasses = classes.config.numClasses;
+classes.dispose();
+const labelData = Array.from({ length: batch }, (_, i) => (i * 31) % numClasses);
 
-async function logits(): Promise<Float32Array> {
+type Model = ReturnType<typeof buildResNet>;
+
+async function logits(model: Model): Promise<Float32Array> {
   const x = tf.tensor4d(xData, [batch, input, input, 3]);
   const y = model.forward(x, false);
   const out = (await y.data()) as Float32Array;
@@ -58,9 +62,10 @@ async function logits(): Promise<Float32Array> {
 }
 
 /** Gradients keyed by torchvision parameter name. */
-async function gradients(): Promise<Map<string, Float32Array>> {
+async function gradients(model: Model): Promise<Map<string, Float32Array>> {
+  const torchName = new Map(model.params.all().map((e) => [e.variable, e.name] as const));
   const x = tf.tensor4d(xData, [batch, input, input, 3]);
-  const labels = tf.oneHot(tf.tensor1d(labelData, 'int32'), classes);
+  const labels = tf.oneHot(tf.tensor1d(labelData, 'int32'), numClasses);
   const vars = model.trainableVariables();
   const { value, grads } = tf.variableGrads(
     () => tf.losses.softmaxCrossEntropy(labels, model.forward(x, true)) as tf.Scalar,
@@ -72,13 +77,20 @@ async function gradients(): Promise<Map<string, Float32Array>> {
   return out;
 }
 
-// Inference on both backends first: a training-mode pass updates BN's running statistics,
-// which inference folds in; training-mode outputs do not depend on them.
-const gpu = { logits: await logits(), grads: new Map<string, Float32Array>() };
+// Each backend gets its own model with the same weights: TF.js would move tensors between backends
+// with synchronous reads, which webgpu cannot do in Node. The weights are copied before any
+// training-mode pass (it updates BN's running statistics, which inference folds in).
+const onGpu = buildResNet(config);
+const gpu = { logits: await logits(onGpu), grads: new Map<string, Float32Array>() };
+const weights = await onGpu.stateDict();
+gpu.grads = await gradients(onGpu);
+onGpu.dispose();
 await tf.setBackend('cpu');
-const cpu = { logits: await logits(), grads: await gradients() };
+const onCpu = buildResNet(config, { initialize: false });
+onCpu.loadStateDict(weights);
+const cpu = { logits: await logits(onCpu), grads: await gradients(onCpu) };
+onCpu.dispose();
 await tf.setBackend(gpuBackend);
-gpu.grads = await gradients();
 
 const failures: string[] = [];
 const logitErr = maxNormalizedError(gpu.logits, cpu.logits);

@@ -75,3 +75,9 @@ export interface WasmKernelArgs {
   attrs?: tf.NamedAttrMap;
   backend: object;
 }
+
+/** An Int32Array view of an int32 tensor's storage on the wasm heap (same caveat as f32View). */
+export function i32View(backend: WasmBackendLike, t: tf.TensorInfo): Int32Array {
+  const { memoryOffset } = backend.dataIdMap.get(t.dataId);
+  return new Int32Array(heapBuffer(backend), memoryOffset, tf.util.sizeFromShape(t.shape));
+}

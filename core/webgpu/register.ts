@@ -33,7 +33,7 @@ export interface WebGPUBackendLike {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
-function asWebgpuBackend(backend: unknown): WebGPUBackendLike {
+export function asWebgpuBackend(backend: unknown): WebGPUBackendLike {
   const b = backend as Partial<WebGPUBackendLike>;
   if (!b || typeof b.runWebGPUProgram !== 'function') {
     throw new Error('resdet webgpu kernels: the backend passed to the kernel is not tfjs-backend-webgpu');

@@ -1,4 +1,4 @@
-import { WorkerPool } from '../workers/pool.js';
+import { siblingModule, WorkerPool } from '../workers/pool.js';
 import type { Batch, Normalisation } from './augment.js';
 import type { BatchJob, BatchTaskArgs } from './batch-task.js';
 import { type AugmentPlan, evalBatch, trainBatch } from './batches.js';
@@ -16,10 +16,7 @@ export class BatchSource {
     this.args = { set, norm, plan };
     if (workers > 0) {
       this.pool = new WorkerPool({
-        module: new URL(
-          import.meta.url.endsWith('.ts') ? './batch-task.ts' : './batch-task.js',
-          import.meta.url,
-        ).href,
+        module: siblingModule('batch-task', import.meta.url),
         args: this.args,
         workers,
       });

@@ -3,15 +3,12 @@ import type { Preprocessing } from '../../core/checkpoint.js';
 import { ResdetError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { deriveSeed } from '../seed.js';
-import { WorkerPool } from '../workers/pool.js';
+import { siblingModule, WorkerPool } from '../workers/pool.js';
 import type { PrepareJob, PrepareTaskArgs } from './prepare-task.js';
 import { DETECTION_PREPROCESSING, type DetectionBatch, padBatch, type PreparedImage } from './transform.js';
 import { type DetectionDataset, targetsOf } from './types.js';
 
-const TASK_URL = new URL(
-  import.meta.url.endsWith('.ts') ? './prepare-task.ts' : './prepare-task.js',
-  import.meta.url,
-).href;
+const TASK_URL = siblingModule('prepare-task', import.meta.url);
 
 export interface DetectionLoaderOptions {
   /** Images per batch. */

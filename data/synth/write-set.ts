@@ -8,15 +8,12 @@ import {
   writeCocoJson,
   writeVocSplit,
 } from '../detection/write.js';
-import { WorkerPool } from '../workers/pool.js';
+import { siblingModule, WorkerPool } from '../workers/pool.js';
 import { FASHION_CLASSES, FASHION_MNIST_DIR, readFashionMnist } from './fashion.js';
 import { type SynthResult, type SynthTaskArgs, synthStem } from './render-task.js';
 import { SHAPE_CLASSES } from './shapes.js';
 
-const TASK_URL = new URL(
-  import.meta.url.endsWith('.ts') ? './render-task.ts' : './render-task.js',
-  import.meta.url,
-).href;
+const TASK_URL = siblingModule('render-task', import.meta.url);
 
 export type SynthKind = 'shapes' | 'fashion';
 

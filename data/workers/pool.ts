@@ -5,9 +5,19 @@ import { threadId, Worker } from 'node:worker_threads';
 import { ResdetError } from '../../core/errors.js';
 import type { FromWorker, SerializedError, TaskFn, TaskModule, WorkerInit } from './protocol.js';
 
-/** Under tsx/vitest this file is .ts and its workers need tsx too; in dist everything is .js. */
+/**
+ * The file: URL of module `name` beside `from` (an import.meta.url), with `from`'s own extension:
+ * .ts under tsx/vitest, .js in dist, .mjs in an esbuild bundle (../shared/gpu/prepare.sh writes
+ * each named entry, e.g. data/detection/prepare-task.ts, as `<name>.mjs` beside the others).
+ */
+export function siblingModule(name: string, from: string): string {
+  const ext = /\.(ts|mjs|js)$/.exec(new URL(from).pathname)?.[0] ?? '.js';
+  return new URL(`./${name}${ext}`, from).href;
+}
+
+/** Under tsx/vitest this file is .ts and its workers need tsx too. */
 const SELF_IS_TS = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(SELF_IS_TS ? './worker.ts' : './worker.js', import.meta.url);
+const WORKER_URL = new URL(siblingModule('worker', import.meta.url));
 
 /**
  * Starts the worker entry. From .ts sources the worker must load tsx before the entry: Node 20

@@ -1,15 +1,23 @@
 import * as tf from '@tensorflow/tfjs';
-import { type ParamEntry, ParamStore } from '../../backbone/params.js';
+import { ParamStore, trainableParams } from '../../backbone/params.js';
 import { ResNet } from '../../backbone/resnet.js';
 import { Rng } from '../../core/rng.js';
 import { type SafeTensor, SafetensorsFile } from '../../core/safetensors.js';
 import { cellAnchorsFlat, gridAnchorsFlat } from '../anchors.js';
 import { roiAlign } from '../roi-align.js';
 import { roiPool } from '../roi-pool.js';
-import type { NamedVariable } from '../train/sgd.js';
+import type { NamedParam } from '../../core/train/sgd.js';
 import { type DetectorConfig, validateDetectorConfig } from './config.js';
-import { type Proposals, RpnHead, rpnLoss, rpnTargets, selectProposals } from './rpn.js';
-import { BoxPredictor, postprocessDetections, type RawDetections, roiLoss, sampleRois } from './roi-heads.js';
+import { type Proposals, RpnHead, type RpnTargets, rpnLoss, rpnTargets, selectProposals } from './rpn.js';
+import {
+  BoxPredictor,
+  postprocessDetections,
+  type RawDetections,
+  type RoiSamples,
+  roiLoss,
+  sampleRois,
+} from './roi-heads.js';
+import { withoutRunningStatsUpdate } from '../../backbone/layers.js';
 
 /** A batch as the model sees it: normalised NHWC images padded to a common size. */
 export interface ImageBatch {
@@ -34,7 +42,58 @@ export interface LossValues {
   total: number;
 }
 
+/** The order of the loss values in the stacked tensor `losses` returns beside the total. */
+const LOSS_PARTS = ['rpnObjectness', 'rpnBox', 'classifier', 'box', 'total'] as const;
+
+/** LossValues from the stacked loss tensor's values (LOSS_PARTS order). */
+export function lossValuesOf(parts: ArrayLike<number>): LossValues {
+  const out = {} as LossValues;
+  LOSS_PARTS.forEach((name, i) => {
+    out[name] = parts[i];
+  });
+  return out;
+}
+
+/**
+ * What a training step's losses need from the RPN's outputs, worked out before the gradient tape
+ * starts: the tape's function is synchronous and the outputs can only be read with an await.
+ */
+export interface LossPlan {
+  /** Targets with degenerate boxes dropped. */
+  targets: ImageTargets[];
+  rpn: RpnTargets[];
+  anchorsPerImage: number;
+  samples: RoiSamples;
+}
+
 const BACKBONE_PREFIX = 'backbone.';
+
+/**
+ * The gradients of a planned step's total loss w.r.t. `variables` (`losses` runs on the tape), and
+ * the loss values, read once after the backward pass. The caller disposes the gradients.
+ */
+export async function differentiatePlan<P>(
+  plan: P,
+  losses: (plan: P) => { total: tf.Scalar; parts: tf.Tensor1D },
+  variables: tf.Variable[],
+): Promise<{ grads: tf.NamedTensorMap; values: LossValues }> {
+  let parts: tf.Tensor1D | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const out = losses(plan);
+    parts = tf.keep(out.parts);
+    return out.total;
+  }, variables);
+  value.dispose();
+  const kept = parts as tf.Tensor1D;
+  try {
+    return { grads, values: lossValuesOf(await kept.data()) };
+  } catch (err) {
+    tf.dispose(Object.values(grads));
+    throw err;
+  } finally {
+    kept.dispose();
+  }
+}
 
 /** Drops degenerate GT boxes (zero or negative width/height, non-finite): they would make log(0) targets. */
 export function validTargets(t: ImageTargets): ImageTargets {
@@ -122,16 +181,20 @@ export class FasterRCNN {
     return this.backbone.stageStride(3);
   }
 
-  private proposalsOf(
+  /** Reads the RPN's outputs (one transfer) and selects each image's proposals on the CPU. */
+  private async proposalsOf(
     objectness: tf.Tensor4D,
     deltas: tf.Tensor4D,
     batch: ImageBatch,
     training: boolean,
-  ): { proposals: Proposals[]; anchors: Float32Array } {
+  ): Promise<{ proposals: Proposals[]; anchors: Float32Array }> {
     const [n, fh, fw, a] = objectness.shape;
     const anchors = this.anchors(fh, fw, batch.images.shape[1], batch.images.shape[2]);
-    const obj = objectness.dataSync() as Float32Array;
-    const del = deltas.dataSync() as Float32Array;
+    const both = tf.tidy(() => tf.concat([tf.reshape(objectness, [-1]), tf.reshape(deltas, [-1])]));
+    const values = (await both.data()) as Float32Array;
+    both.dispose();
+    const obj = values.subarray(0, objectness.size);
+    const del = values.subarray(objectness.size);
     const per = fh * fw * a;
     const cfg = this.config.rpn;
     const proposals: Proposals[] = [];
@@ -155,22 +218,25 @@ export class FasterRCNN {
   }
 
   /**
-   * The four training losses for a batch and their sum (to be differentiated by the caller, e.g.
-   * inside tf.variableGrads). `values` receives the numbers for logging.
+   * The first half of a training step, outside the gradient tape: runs conv1..conv4_x and the RPN
+   * forward (without touching BN running statistics: `losses` runs them again on the tape), reads
+   * the RPN's outputs, selects the proposals, and draws the RPN's and the RoI head's samples
+   * (from `rng`, in that order).
    */
-  losses(batch: ImageBatch, targets: ImageTargets[], rng: Rng, values?: Partial<LossValues>): tf.Scalar {
+  async planLosses(batch: ImageBatch, targets: ImageTargets[], rng: Rng): Promise<LossPlan> {
     const clean = targets.map(validTargets);
-    const feature = this.features(batch.images, true);
-    const { objectness, deltas } = this.rpn.apply(feature);
-    const { proposals, anchors } = this.proposalsOf(objectness, deltas, batch, true);
-    const anchorsPerImage = anchors.length / 4;
-    const perImage = clean.map((t) => rpnTargets(anchors, t.boxes, this.config.rpn, rng));
-    const rpn = rpnLoss(
-      tf.reshape(objectness, [-1]) as tf.Tensor1D,
-      tf.reshape(deltas, [-1, 4]) as tf.Tensor2D,
-      perImage,
-      anchorsPerImage,
+    const { objectness, deltas } = withoutRunningStatsUpdate(() =>
+      tf.tidy(() => this.rpn.apply(this.features(batch.images, true))),
     );
+    let selected: { proposals: Proposals[]; anchors: Float32Array };
+    try {
+      selected = await this.proposalsOf(objectness, deltas, batch, true);
+    } finally {
+      objectness.dispose();
+      deltas.dispose();
+    }
+    const { proposals, anchors } = selected;
+    const rpn = clean.map((t) => rpnTargets(anchors, t.boxes, this.config.rpn, rng));
     const samples = sampleRois(
       proposals.map((p) => p.boxes),
       clean.map((t) => t.boxes),
@@ -178,6 +244,24 @@ export class FasterRCNN {
       this.config.roiHeads,
       rng,
     );
+    return { targets: clean, rpn, anchorsPerImage: anchors.length / 4, samples };
+  }
+
+  /**
+   * The four training losses of a planned batch and their sum (synchronous, to be differentiated
+   * inside tf.variableGrads), with `parts`: the five values stacked in LOSS_PARTS order, so the
+   * caller reads them in one transfer (lossValuesOf).
+   */
+  losses(batch: ImageBatch, plan: LossPlan): { total: tf.Scalar; parts: tf.Tensor1D } {
+    const feature = this.features(batch.images, true);
+    const { objectness, deltas } = this.rpn.apply(feature);
+    const rpn = rpnLoss(
+      tf.reshape(objectness, [-1]) as tf.Tensor1D,
+      tf.reshape(deltas, [-1, 4]) as tf.Tensor2D,
+      plan.rpn,
+      plan.anchorsPerImage,
+    );
+    const { samples } = plan;
     // No RoI at all (no proposal survived and no GT): the head sits this batch out.
     let roi = { classifier: tf.scalar(0), box: tf.scalar(0) };
     if (samples.labels.length > 0) {
@@ -186,59 +270,88 @@ export class FasterRCNN {
       roi = roiLoss(classLogits, boxDeltas, samples);
     }
     const total = tf.addN([rpn.objectness, rpn.box, roi.classifier, roi.box]) as tf.Scalar;
-    if (values) {
-      values.rpnObjectness = rpn.objectness.dataSync()[0];
-      values.rpnBox = rpn.box.dataSync()[0];
-      values.classifier = roi.classifier.dataSync()[0];
-      values.box = roi.box.dataSync()[0];
-      values.total = total.dataSync()[0];
-    }
-    return total;
+    const parts = tf.stack([rpn.objectness, rpn.box, roi.classifier, roi.box, total]) as tf.Tensor1D;
+    return { total, parts };
+  }
+
+  /**
+   * One training step's gradients of the total loss w.r.t. `variables` (planLosses, then
+   * `losses` on the tape), and the loss values, read once after the backward pass. The caller
+   * disposes the gradients.
+   */
+  async lossGradients(
+    batch: ImageBatch,
+    targets: ImageTargets[],
+    rng: Rng,
+    variables: tf.Variable[],
+  ): Promise<{ grads: tf.NamedTensorMap; values: LossValues }> {
+    return differentiatePlan(
+      await this.planLosses(batch, targets, rng),
+      (plan) => this.losses(batch, plan),
+      variables,
+    );
   }
 
   /** Detections per image in the resized images' pixels (best first). */
-  detect(
+  async detect(
     batch: ImageBatch,
     overrides: { scoreThreshold?: number; detectionsPerImage?: number } = {},
-  ): RawDetections[] {
-    let out: RawDetections[] = [];
-    // Tensors die with the scope; the detections are plain typed arrays.
-    tf.tidy(() => {
+  ): Promise<RawDetections[]> {
+    // Tensors live only inside the synchronous tidy scopes; the feature map until the RoI head.
+    const { feature, objectness, deltas } = tf.tidy(() => {
       const feature = this.features(batch.images, false);
-      const { objectness, deltas } = this.rpn.apply(feature);
-      const { proposals } = this.proposalsOf(objectness, deltas, batch, false);
-      const rois: number[] = [];
-      proposals.forEach((p, img) => {
-        for (let i = 0; i < p.boxes.length; i += 4)
-          rois.push(img, p.boxes[i], p.boxes[i + 1], p.boxes[i + 2], p.boxes[i + 3]);
-      });
-      const cfg = { ...this.config.roiHeads };
-      if (overrides.scoreThreshold !== undefined) cfg.scoreThreshold = overrides.scoreThreshold;
-      if (overrides.detectionsPerImage !== undefined) cfg.detectionsPerImage = overrides.detectionsPerImage;
-      if (rois.length === 0) {
-        out = proposals.map(() => emptyDetections());
-        return;
-      }
+      return { feature, ...this.rpn.apply(feature) };
+    });
+    let proposals: Proposals[];
+    try {
+      ({ proposals } = await this.proposalsOf(objectness, deltas, batch, false));
+    } catch (err) {
+      feature.dispose();
+      throw err;
+    } finally {
+      objectness.dispose();
+      deltas.dispose();
+    }
+    const rois: number[] = [];
+    proposals.forEach((p, img) => {
+      for (let i = 0; i < p.boxes.length; i += 4)
+        rois.push(img, p.boxes[i], p.boxes[i + 1], p.boxes[i + 2], p.boxes[i + 3]);
+    });
+    const cfg = { ...this.config.roiHeads };
+    if (overrides.scoreThreshold !== undefined) cfg.scoreThreshold = overrides.scoreThreshold;
+    if (overrides.detectionsPerImage !== undefined) cfg.detectionsPerImage = overrides.detectionsPerImage;
+    if (rois.length === 0) {
+      feature.dispose();
+      return proposals.map(() => emptyDetections());
+    }
+    const k1 = this.numClasses + 1;
+    const count = rois.length / 5;
+    // Probabilities and box deltas in one transfer.
+    const head = tf.tidy(() => {
       const pooled = this.roiFeatures(feature, Float32Array.from(rois), false);
       const { classLogits, boxDeltas } = this.predictor.apply(pooled);
-      const probs = tf.softmax(classLogits).dataSync() as Float32Array;
-      const deltasData = boxDeltas.dataSync() as Float32Array;
-      const k1 = this.numClasses + 1;
-      let offset = 0;
-      proposals.forEach((p, img) => {
-        const r = p.boxes.length / 4;
-        out.push(
-          postprocessDetections(
-            probs.subarray(offset * k1, (offset + r) * k1),
-            deltasData.subarray(offset * 4 * k1, (offset + r) * 4 * k1),
-            p.boxes,
-            batch.imageSizes[img],
-            this.numClasses,
-            cfg,
-          ),
-        );
-        offset += r;
-      });
+      return tf.concat([tf.reshape(tf.softmax(classLogits), [-1]), tf.reshape(boxDeltas, [-1])]);
+    });
+    feature.dispose();
+    const values = (await head.data()) as Float32Array;
+    head.dispose();
+    const probs = values.subarray(0, count * k1);
+    const deltasData = values.subarray(count * k1);
+    const out: RawDetections[] = [];
+    let offset = 0;
+    proposals.forEach((p, img) => {
+      const r = p.boxes.length / 4;
+      out.push(
+        postprocessDetections(
+          probs.subarray(offset * k1, (offset + r) * k1),
+          deltasData.subarray(offset * 4 * k1, (offset + r) * 4 * k1),
+          p.boxes,
+          batch.imageSizes[img],
+          this.numClasses,
+          cfg,
+        ),
+      );
+      offset += r;
     });
     return out;
   }
@@ -248,34 +361,31 @@ export class FasterRCNN {
     return [...this.backbone.trainableVariables(), ...this.heads.trainableVariables()];
   }
 
-  /** Trainable variables with their state-dict names; weight decay on conv and linear weights only. */
-  namedTrainableVariables(): NamedVariable[] {
-    const named = (prefix: string, entries: ParamEntry[]): NamedVariable[] =>
-      entries
-        .filter((e) => !e.buffer && e.variable.trainable)
-        .map((e) => ({
-          name: prefix + e.name,
-          variable: e.variable,
-          decay: e.layout === 'conv' || e.layout === 'linear',
-        }));
-    return [...named(BACKBONE_PREFIX, this.backbone.params.all()), ...named('', this.heads.all())];
+  /** Trainable variables with their state-dict names and weight-decay groups. */
+  namedTrainableVariables(): NamedParam[] {
+    return [
+      ...trainableParams(this.backbone.params.all(), BACKBONE_PREFIX),
+      ...trainableParams(this.heads.all()),
+    ];
   }
 
   /** Names of parameters or buffers holding NaN or infinity (empty when all are finite). */
-  nonFiniteParameters(): string[] {
+  async nonFiniteParameters(): Promise<string[]> {
     const entries = [
       ...this.backbone.params.all().map((e) => ({ name: BACKBONE_PREFIX + e.name, variable: e.variable })),
       ...this.heads.all(),
     ].filter((e) => e.variable.dtype === 'float32');
-    const flags = tf.tidy(() => tf.stack(entries.map((e) => tf.all(tf.isFinite(e.variable)))).dataSync());
+    const stacked = tf.tidy(() => tf.stack(entries.map((e) => tf.all(tf.isFinite(e.variable)))));
+    const flags = await stacked.data();
+    stacked.dispose();
     return entries.filter((_, i) => !flags[i]).map((e) => e.name);
   }
 
   /** Every parameter and buffer under torchvision-style names ("backbone.layer3.0.conv1.weight", "rpn.head.conv.weight"). */
-  stateDict(): Record<string, SafeTensor> {
+  async stateDict(): Promise<Record<string, SafeTensor>> {
     const out: Record<string, SafeTensor> = {};
-    for (const [k, v] of Object.entries(this.backbone.stateDict())) out[BACKBONE_PREFIX + k] = v;
-    Object.assign(out, this.heads.stateDict());
+    for (const [k, v] of Object.entries(await this.backbone.stateDict())) out[BACKBONE_PREFIX + k] = v;
+    Object.assign(out, await this.heads.stateDict());
     return out;
   }
 

@@ -21,12 +21,6 @@ export interface RoiHeadsTraining {
   sampler?: Sampler;
 }
 
-export interface RoiHeadsOutput {
-  /** Detections per image in resized-image pixels (inference; empty lists in training). */
-  result: RawDetections[];
-  losses: { loss_classifier: tf.Scalar; loss_box_reg: tf.Scalar };
-}
-
 /**
  * torchvision's RoIHeads for the FPN detectors: MultiScaleRoIAlign (LevelMapper), a box head,
  * FastRCNNPredictor, and either the training losses (GT appended to the proposals, 512 sampled
@@ -59,60 +53,65 @@ export class MultiScaleRoiHeads {
     );
   }
 
-  forward(
+  /** torchvision's select_training_samples: GT appended, matched, balanced sample per image. */
+  sample(proposals: readonly Float32Array[], training: RoiHeadsTraining): RoiSamples {
+    return sampleRois(
+      [...proposals],
+      training.gtBoxes,
+      training.gtLabels,
+      this.config,
+      training.rng,
+      training.sampler,
+    );
+  }
+
+  /** The classifier and box losses of the sampled RoIs (on the tape). */
+  loss(
+    features: readonly tf.Tensor4D[],
+    samples: RoiSamples,
+    imageSizes: readonly (readonly [number, number])[],
+  ): { loss_classifier: tf.Scalar; loss_box_reg: tf.Scalar } {
+    if (samples.labels.length === 0) return { loss_classifier: tf.scalar(0), loss_box_reg: tf.scalar(0) };
+    const { pooled, order } = this.pool(features, samples.rois, maxHwOf(imageSizes), true);
+    const { classLogits, boxDeltas } = this.predictor.apply(this.boxHead.apply(pooled, true));
+    const l = roiLoss(classLogits, boxDeltas, permuteSamples(samples, order));
+    return { loss_classifier: l.classifier, loss_box_reg: l.box };
+  }
+
+  /** postprocess_detections per image (resized-image pixels); the probabilities read in one transfer. */
+  async detect(
     features: readonly tf.Tensor4D[],
     proposals: readonly Float32Array[],
     imageSizes: readonly (readonly [number, number])[],
-    training: RoiHeadsTraining | null,
     overrides: { scoreThreshold?: number; detectionsPerImage?: number } = {},
-  ): RoiHeadsOutput {
-    const maxHw: [number, number] = [
-      Math.max(...imageSizes.map((s) => s[0])),
-      Math.max(...imageSizes.map((s) => s[1])),
-    ];
-    if (training) {
-      const samples = sampleRois(
-        [...proposals],
-        training.gtBoxes,
-        training.gtLabels,
-        this.config,
-        training.rng,
-        training.sampler,
-      );
-      if (samples.labels.length === 0)
-        return { result: [], losses: { loss_classifier: tf.scalar(0), loss_box_reg: tf.scalar(0) } };
-      const { pooled, order } = this.pool(features, samples.rois, maxHw, true);
-      const { classLogits, boxDeltas } = this.predictor.apply(this.boxHead.apply(pooled, true));
-      const l = roiLoss(classLogits, boxDeltas, permuteSamples(samples, order));
-      return { result: [], losses: { loss_classifier: l.classifier, loss_box_reg: l.box } };
-    }
+  ): Promise<RawDetections[]> {
     const rois: number[] = [];
     proposals.forEach((p, img) => {
       for (let i = 0; i < p.length; i += 4) rois.push(img, p[i], p[i + 1], p[i + 2], p[i + 3]);
     });
-    const empty = { loss_classifier: tf.scalar(0), loss_box_reg: tf.scalar(0) };
-    if (rois.length === 0) return { result: proposals.map(() => emptyDetections()), losses: empty };
+    if (rois.length === 0) return proposals.map(() => emptyDetections());
     const cfg = { ...this.config };
     if (overrides.scoreThreshold !== undefined) cfg.scoreThreshold = overrides.scoreThreshold;
     if (overrides.detectionsPerImage !== undefined) cfg.detectionsPerImage = overrides.detectionsPerImage;
-    const { probs, deltas } = tf.tidy(() => {
-      const { pooled } = this.pool(features, Float32Array.from(rois), maxHw, false);
-      const out = this.predictor.apply(this.boxHead.apply(pooled, false));
-      return { probs: tf.softmax(out.classLogits), deltas: out.boxDeltas };
-    });
-    const probData = probs.dataSync() as Float32Array;
-    const deltaData = deltas.dataSync() as Float32Array;
-    probs.dispose();
-    deltas.dispose();
+    const count = rois.length / 5;
     const k1 = this.numClasses + 1;
+    const head = tf.tidy(() => {
+      const { pooled } = this.pool(features, Float32Array.from(rois), maxHwOf(imageSizes), false);
+      const out = this.predictor.apply(this.boxHead.apply(pooled, false));
+      return tf.concat([tf.reshape(tf.softmax(out.classLogits), [-1]), tf.reshape(out.boxDeltas, [-1])]);
+    });
+    const values = (await head.data()) as Float32Array;
+    head.dispose();
+    const probs = values.subarray(0, count * k1);
+    const deltas = values.subarray(count * k1);
     const result: RawDetections[] = [];
     let offset = 0;
     proposals.forEach((p, img) => {
       const r = p.length / 4;
       result.push(
         postprocessDetections(
-          probData.subarray(offset * k1, (offset + r) * k1),
-          deltaData.subarray(offset * 4 * k1, (offset + r) * 4 * k1),
+          probs.subarray(offset * k1, (offset + r) * k1),
+          deltas.subarray(offset * 4 * k1, (offset + r) * 4 * k1),
           p,
           imageSizes[img],
           this.numClasses,
@@ -121,8 +120,13 @@ export class MultiScaleRoiHeads {
       );
       offset += r;
     });
-    return { result, losses: empty };
+    return result;
   }
+}
+
+/** torchvision's MultiScaleRoIAlign infers its scales from the largest resized image. */
+function maxHwOf(imageSizes: readonly (readonly [number, number])[]): [number, number] {
+  return [Math.max(...imageSizes.map((s) => s[0])), Math.max(...imageSizes.map((s) => s[1]))];
 }
 
 /** The samples in the pooled rows' order. */

@@ -1,17 +1,24 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ConvBn } from '../../backbone/layers.js';
-import { type ParamEntry, ParamStore } from '../../backbone/params.js';
+import { type ConvBn, withoutRunningStatsUpdate } from '../../backbone/layers.js';
+import { ParamStore, trainableParams } from '../../backbone/params.js';
 import { ResNet } from '../../backbone/resnet.js';
 import { Rng } from '../../core/rng.js';
 import { type SafeTensor, SafetensorsFile } from '../../core/safetensors.js';
 import type { RgbImage } from '../../data/image/decode.js';
-import type { NamedVariable } from '../train/sgd.js';
+import type { NamedParam } from '../../core/train/sgd.js';
 import { type BoxHead, ConvFcHead, TwoMlpHead } from './box-heads.js';
-import { type ImageBatch, type ImageTargets, type LossValues, validTargets } from './faster-rcnn.js';
+import {
+  differentiatePlan,
+  type ImageBatch,
+  type ImageTargets,
+  type LossPlan,
+  type LossValues,
+  validTargets,
+} from './faster-rcnn.js';
 import { ResNetFpnBackbone } from './fpn-backbone.js';
 import { type FpnDetectorConfig, validateFpnConfig } from './fpn-config.js';
 import { MultiScaleRoiHeads } from './fpn-roi-heads.js';
-import { type LevelProposals, Rpn } from './multilevel-rpn.js';
+import { type LevelProposals, Rpn, type RpnResult } from './multilevel-rpn.js';
 import { boxesToOriginalSize, padToMultiple, rcnnTransform } from './rcnn-transform.js';
 import { BoxPredictor, type RawDetections } from './roi-heads.js';
 import type { Sampler } from './rpn.js';
@@ -97,84 +104,162 @@ export class FpnFasterRCNN {
     };
   }
 
-  /** The four losses (torchvision's dict) for a batch, targets in resized pixels. */
-  lossDict(
+  /** Pyramid features and the RPN heads' outputs, with each level's grid (features kept for the RoI head). */
+  private pyramid(images: tf.Tensor4D, training: boolean) {
+    const features = this.backbone.apply(images, training);
+    const grids = features.map((f) => [f.shape[1], f.shape[2]] as [number, number]);
+    return { features, grids, ...this.rpn.heads(features) };
+  }
+
+  /**
+   * The first half of a training step, outside the gradient tape (FasterRCNN.planLosses's
+   * contract): backbone, FPN and RPN forward without touching BN running statistics, proposals,
+   * the RPN's and the RoI head's samples (from `rng`; `samplers` replays fixed draws in tests).
+   */
+  async planLosses(
     batch: ImageBatch,
     targets: ImageTargets[],
     rng: Rng,
     samplers: SamplerOverrides = {},
-  ): RcnnLosses {
-    const features = this.backbone.apply(batch.images, true);
+  ): Promise<LossPlan> {
+    const clean = targets.map(validTargets);
     const padded: [number, number] = [batch.images.shape[1], batch.images.shape[2]];
-    const gtBoxes = targets.map((t) => t.boxes);
-    const rpn = this.rpn.forward(features, batch.imageSizes, padded, { gtBoxes, rng, sampler: samplers.rpn });
-    const roi = this.roiHeads.forward(
-      features.slice(0, 4),
-      rpn.result.proposals.map((p) => p.boxes),
-      batch.imageSizes,
-      { gtBoxes, gtLabels: targets.map((t) => t.labels), rng, sampler: samplers.roi },
+    const { objectness, deltas, grids } = withoutRunningStatsUpdate(() =>
+      tf.tidy(() => {
+        const p = this.pyramid(batch.images, true);
+        return { objectness: p.objectness, deltas: p.deltas, grids: p.grids.flat() };
+      }),
     );
-    return { ...rpn.losses, ...roi.losses };
+    let selected: RpnResult;
+    try {
+      const levels = grids.length / 2;
+      const pairs = Array.from(
+        { length: levels },
+        (_, l) => [grids[2 * l], grids[2 * l + 1]] as [number, number],
+      );
+      selected = await this.rpn.propose(objectness, deltas, pairs, batch.imageSizes, padded, true);
+    } finally {
+      objectness.dispose();
+      deltas.dispose();
+    }
+    const rpn = clean.map((t) => this.rpn.targets(selected.anchors, t.boxes, rng, samplers.rpn));
+    const samples = this.roiHeads.sample(
+      selected.proposals.map((p) => p.boxes),
+      {
+        gtBoxes: clean.map((t) => t.boxes),
+        gtLabels: clean.map((t) => t.labels),
+        rng,
+        sampler: samplers.roi,
+      },
+    );
+    return { targets: clean, rpn, anchorsPerImage: selected.anchors.length / 4, samples };
   }
 
-  /** The summed loss (FasterRCNN's training surface); `values` receives the numbers for logging. */
-  losses(batch: ImageBatch, targets: ImageTargets[], rng: Rng, values?: Partial<LossValues>): tf.Scalar {
-    const l = this.lossDict(batch, targets.map(validTargets), rng);
+  /** The four losses under torchvision's names for a planned batch (synchronous, on the tape). */
+  lossDict(batch: ImageBatch, plan: LossPlan): RcnnLosses {
+    const { features, objectness, deltas } = this.pyramid(batch.images, true);
+    return {
+      ...this.rpn.loss(objectness, deltas, plan.rpn, plan.anchorsPerImage),
+      ...this.roiHeads.loss(features.slice(0, 4), plan.samples, batch.imageSizes),
+    };
+  }
+
+  /** FasterRCNN.losses's contract: the total and the five values stacked in LossValues order. */
+  losses(batch: ImageBatch, plan: LossPlan): { total: tf.Scalar; parts: tf.Tensor1D } {
+    const l = this.lossDict(batch, plan);
     const total = tf.addN([
       l.loss_objectness,
       l.loss_rpn_box_reg,
       l.loss_classifier,
       l.loss_box_reg,
     ]) as tf.Scalar;
-    if (values) {
-      const v = tf
-        .stack([l.loss_objectness, l.loss_rpn_box_reg, l.loss_classifier, l.loss_box_reg, total])
-        .dataSync();
-      [values.rpnObjectness, values.rpnBox, values.classifier, values.box, values.total] = Array.from(v);
-    }
-    return total;
+    const parts = tf.stack([
+      l.loss_objectness,
+      l.loss_rpn_box_reg,
+      l.loss_classifier,
+      l.loss_box_reg,
+      total,
+    ]) as tf.Tensor1D;
+    return { total, parts };
+  }
+
+  /** One training step's gradients and loss values (planLosses, then `losses` on the tape). */
+  async lossGradients(
+    batch: ImageBatch,
+    targets: ImageTargets[],
+    rng: Rng,
+    variables: tf.Variable[],
+  ): Promise<{ grads: tf.NamedTensorMap; values: LossValues }> {
+    return differentiatePlan(
+      await this.planLosses(batch, targets, rng),
+      (plan) => this.losses(batch, plan),
+      variables,
+    );
   }
 
   /** Proposals (resized pixels, score order) of each image of a batch. */
-  proposals(batch: ImageBatch): LevelProposals[] {
-    let out: LevelProposals[] = [];
-    tf.tidy(() => {
-      const features = this.backbone.apply(batch.images, false);
-      const padded: [number, number] = [batch.images.shape[1], batch.images.shape[2]];
-      out = this.rpn.forward(features, batch.imageSizes, padded, null).result.proposals;
+  async proposals(batch: ImageBatch): Promise<LevelProposals[]> {
+    const padded: [number, number] = [batch.images.shape[1], batch.images.shape[2]];
+    const { objectness, deltas, grids } = tf.tidy(() => {
+      const p = this.pyramid(batch.images, false);
+      return { objectness: p.objectness, deltas: p.deltas, grids: p.grids.flat() };
     });
-    return out;
+    try {
+      const pairs = Array.from(
+        { length: grids.length / 2 },
+        (_, l) => [grids[2 * l], grids[2 * l + 1]] as [number, number],
+      );
+      return (await this.rpn.propose(objectness, deltas, pairs, batch.imageSizes, padded, false)).proposals;
+    } finally {
+      objectness.dispose();
+      deltas.dispose();
+    }
   }
 
   /** Detections per image in the resized images' pixels (best first). */
-  detect(
+  async detect(
     batch: ImageBatch,
     overrides: { scoreThreshold?: number; detectionsPerImage?: number } = {},
-  ): RawDetections[] {
-    let out: RawDetections[] = [];
-    tf.tidy(() => {
-      const features = this.backbone.apply(batch.images, false);
-      const padded: [number, number] = [batch.images.shape[1], batch.images.shape[2]];
-      const { proposals } = this.rpn.forward(features, batch.imageSizes, padded, null).result;
-      out = this.roiHeads.forward(
-        features.slice(0, 4),
+  ): Promise<RawDetections[]> {
+    const padded: [number, number] = [batch.images.shape[1], batch.images.shape[2]];
+    const { features, objectness, deltas, grids } = tf.tidy(() => {
+      const p = this.pyramid(batch.images, false);
+      return {
+        features: p.features.slice(0, 4),
+        objectness: p.objectness,
+        deltas: p.deltas,
+        grids: p.grids.flat(),
+      };
+    });
+    try {
+      const pairs = Array.from({ length: 5 }, (_, l) => [grids[2 * l], grids[2 * l + 1]] as [number, number]);
+      const { proposals } = await this.rpn.propose(
+        objectness,
+        deltas,
+        pairs,
+        batch.imageSizes,
+        padded,
+        false,
+      );
+      return await this.roiHeads.detect(
+        features,
         proposals.map((p) => p.boxes),
         batch.imageSizes,
-        null,
         overrides,
-      ).result;
-    });
-    return out;
+      );
+    } finally {
+      tf.dispose([...features, objectness, deltas]);
+    }
   }
 
   /** torchvision's model([image]) for one RGB image: detections in the original image's pixels. */
-  detectImage(
+  async detectImage(
     rgb: RgbImage,
     overrides: { scoreThreshold?: number; detectionsPerImage?: number } = {},
-  ): RawDetections {
+  ): Promise<RawDetections> {
     const { batch, originalHw } = this.prepare(rgb);
     try {
-      const [raw] = this.detect(batch, overrides);
+      const [raw] = await this.detect(batch, overrides);
       return { ...raw, boxes: boxesToOriginalSize(raw.boxes, batch.imageSizes[0], originalHw) };
     } finally {
       batch.images.dispose();
@@ -206,19 +291,11 @@ export class FpnFasterRCNN {
     return this.namedTrainableVariables().map((v) => v.variable);
   }
 
-  namedTrainableVariables(): NamedVariable[] {
-    const named = (prefix: string, entries: ParamEntry[]): NamedVariable[] =>
-      entries
-        .filter((e) => !e.buffer && e.variable.trainable)
-        .map((e) => ({
-          name: prefix + e.name,
-          variable: e.variable,
-          decay: e.layout === 'conv' || e.layout === 'linear',
-        }));
+  namedTrainableVariables(): NamedParam[] {
     return [
-      ...named(BODY_PREFIX, this.backbone.body.params.all()),
-      ...named('', this.backbone.neck.all()),
-      ...named('', this.heads.all()),
+      ...trainableParams(this.backbone.body.params.all(), BODY_PREFIX),
+      ...trainableParams(this.backbone.neck.all()),
+      ...trainableParams(this.heads.all()),
     ];
   }
 
@@ -230,17 +307,19 @@ export class FpnFasterRCNN {
     ];
   }
 
-  nonFiniteParameters(): string[] {
+  async nonFiniteParameters(): Promise<string[]> {
     const entries = this.allEntries().filter((e) => e.variable.dtype === 'float32');
-    const flags = tf.tidy(() => tf.stack(entries.map((e) => tf.all(tf.isFinite(e.variable)))).dataSync());
+    const stacked = tf.tidy(() => tf.stack(entries.map((e) => tf.all(tf.isFinite(e.variable)))));
+    const flags = await stacked.data();
+    stacked.dispose();
     return entries.filter((_, i) => !flags[i]).map((e) => e.name);
   }
 
   /** Every parameter and buffer under torchvision's state-dict names. */
-  stateDict(): Record<string, SafeTensor> {
+  async stateDict(): Promise<Record<string, SafeTensor>> {
     const out: Record<string, SafeTensor> = {};
-    for (const [k, v] of Object.entries(this.backbone.body.stateDict())) out[BODY_PREFIX + k] = v;
-    Object.assign(out, this.backbone.neck.stateDict(), this.heads.stateDict());
+    for (const [k, v] of Object.entries(await this.backbone.body.stateDict())) out[BODY_PREFIX + k] = v;
+    Object.assign(out, await this.backbone.neck.stateDict(), await this.heads.stateDict());
     return out;
   }
 

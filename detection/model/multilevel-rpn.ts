@@ -23,11 +23,6 @@ export interface RpnResult {
   anchorsPerLevel: number[];
 }
 
-export interface RpnOutput {
-  result: RpnResult;
-  losses: { loss_objectness: tf.Scalar; loss_rpn_box_reg: tf.Scalar };
-}
-
 /**
  * torchvision's RPNHead shared by every level: `convDepth` 3x3 conv + ReLU (with bias, no norm:
  * v1 has one, v2 two), then 1x1 convs for A objectness logits and 4A deltas per cell.
@@ -103,69 +98,82 @@ export class Rpn {
   }
 
   /**
-   * Proposals per image (and, with targets, the losses). `features` are the pyramid maps,
-   * `imageSizes` the resized sizes inside the padded [ph, pw] batch.
+   * The head over every level: objectness [N, total] and deltas [N, total, 4], levels concatenated
+   * '0' .. 'pool', each in (y, x, anchor) order (synchronous: it runs on the gradient tape).
    */
-  forward(
-    features: readonly tf.Tensor4D[],
+  heads(features: readonly tf.Tensor4D[]): { objectness: tf.Tensor2D; deltas: tf.Tensor3D } {
+    return tf.tidy(() => {
+      const n = features[0].shape[0];
+      const out = features.map((f) => this.head.apply(f));
+      return {
+        objectness: tf.concat(
+          out.map((h) => tf.reshape(h.objectness, [n, -1])),
+          1,
+        ) as tf.Tensor2D,
+        deltas: tf.concat(
+          out.map((h) => tf.reshape(h.deltas, [n, -1, 4])),
+          1,
+        ) as tf.Tensor3D,
+      };
+    });
+  }
+
+  /** Reads the heads' outputs (one transfer) and selects each image's proposals on the CPU. */
+  async propose(
+    objectness: tf.Tensor2D,
+    deltas: tf.Tensor3D,
+    grids: readonly (readonly [number, number])[],
     imageSizes: readonly (readonly [number, number])[],
     paddedHw: readonly [number, number],
-    training: { gtBoxes: Float32Array[]; rng: Rng; sampler?: Sampler } | null,
-  ): RpnOutput {
-    const n = imageSizes.length;
-    const heads = features.map((f) => this.head.apply(f));
-    const grids = features.map((f) => [f.shape[1], f.shape[2]] as [number, number]);
+    training: boolean,
+  ): Promise<RpnResult> {
     const { anchors, perLevel } = this.anchors(grids, paddedHw[0], paddedHw[1]);
     const total = anchors.length / 4;
-    // [N, total] logits and [N, total, 4] deltas, levels concatenated in (y, x, anchor) order.
-    const objectness = tf.concat(
-      heads.map((h) => tf.reshape(h.objectness, [n, -1])),
-      1,
-    ) as tf.Tensor2D;
-    const deltas = tf.concat(
-      heads.map((h) => tf.reshape(h.deltas, [n, -1, 4])),
-      1,
-    ) as tf.Tensor3D;
-    // Synchronous reads: the detector trainer runs the losses inside tf.variableGrads (a sync
-    // callback). Call under tf.tidy: the head outputs stay alive for the gradient.
-    const obj = objectness.dataSync() as Float32Array;
-    const del = deltas.dataSync() as Float32Array;
+    const both = tf.tidy(() => tf.concat([tf.reshape(objectness, [-1]), tf.reshape(deltas, [-1])]));
+    const values = (await both.data()) as Float32Array;
+    both.dispose();
+    const obj = values.subarray(0, objectness.size);
+    const del = values.subarray(objectness.size);
     const cfg = this.config;
-    const preNms = training ? cfg.preNmsTopNTrain : cfg.preNmsTopNTest;
-    const postNms = training ? cfg.postNmsTopNTrain : cfg.postNmsTopNTest;
-    const proposals: LevelProposals[] = [];
-    for (let i = 0; i < n; i++) {
-      proposals.push(
-        selectLevelProposals(
-          obj.subarray(i * total, (i + 1) * total),
-          del.subarray(4 * i * total, 4 * (i + 1) * total),
-          anchors,
-          perLevel,
-          imageSizes[i],
-          {
-            preNmsTopN: preNms,
-            postNmsTopN: postNms,
-            nmsThreshold: cfg.nmsThreshold,
-            minSize: cfg.minSize,
-            scoreThreshold: cfg.scoreThreshold,
-          },
-        ),
-      );
-    }
-    let losses: RpnOutput['losses'];
-    if (training) {
-      const perImage: RpnTargets[] = training.gtBoxes.map((gt) =>
-        rpnTargets(anchors, gt, cfg, training.rng, training.sampler),
-      );
-      const l = rpnLoss(
-        tf.reshape(objectness, [-1]) as tf.Tensor1D,
-        tf.reshape(deltas, [-1, 4]) as tf.Tensor2D,
-        perImage,
-        total,
-      );
-      losses = { loss_objectness: l.objectness, loss_rpn_box_reg: l.box };
-    } else losses = { loss_objectness: tf.scalar(0), loss_rpn_box_reg: tf.scalar(0) };
-    return { result: { proposals, anchors, anchorsPerLevel: perLevel }, losses };
+    const opts = {
+      preNmsTopN: training ? cfg.preNmsTopNTrain : cfg.preNmsTopNTest,
+      postNmsTopN: training ? cfg.postNmsTopNTrain : cfg.postNmsTopNTest,
+      nmsThreshold: cfg.nmsThreshold,
+      minSize: cfg.minSize,
+      scoreThreshold: cfg.scoreThreshold,
+    };
+    const proposals = imageSizes.map((hw, i) =>
+      selectLevelProposals(
+        obj.subarray(i * total, (i + 1) * total),
+        del.subarray(4 * i * total, 4 * (i + 1) * total),
+        anchors,
+        perLevel,
+        hw,
+        opts,
+      ),
+    );
+    return { proposals, anchors, anchorsPerLevel: perLevel };
+  }
+
+  /** One image's anchor targets (Matcher 0.7 / 0.3 with low-quality matches, balanced sample). */
+  targets(anchors: Float32Array, gtBoxes: Float32Array, rng: Rng, sampler?: Sampler): RpnTargets {
+    return rpnTargets(anchors, gtBoxes, this.config, rng, sampler);
+  }
+
+  /** The two RPN losses of a batch from the heads' outputs (on the tape). */
+  loss(
+    objectness: tf.Tensor2D,
+    deltas: tf.Tensor3D,
+    perImage: RpnTargets[],
+    anchorsPerImage: number,
+  ): { loss_objectness: tf.Scalar; loss_rpn_box_reg: tf.Scalar } {
+    const l = rpnLoss(
+      tf.reshape(objectness, [-1]) as tf.Tensor1D,
+      tf.reshape(deltas, [-1, 4]) as tf.Tensor2D,
+      perImage,
+      anchorsPerImage,
+    );
+    return { loss_objectness: l.objectness, loss_rpn_box_reg: l.box };
   }
 }
 

@@ -34,8 +34,11 @@ function describeShape(t: { shape: readonly number[] }): string {
  * predictor (cls_score, bbox_pred), which starts fresh with numClasses + 1 outputs (torchvision's
  * fine-tuning recipe: replace FastRCNNPredictor). The source is not modified.
  */
-export function fineTuneDetector<T extends TwoStageDetector>(source: T, opts: FineTuneOptions): T {
-  const sourceState = source.stateDict();
+export async function fineTuneDetector<T extends TwoStageDetector>(
+  source: T,
+  opts: FineTuneOptions,
+): Promise<T> {
+  const sourceState = await source.stateDict();
   const cls = sourceState[`${PREDICTOR}cls_score.weight`];
   if (opts.keepPredictor && cls.shape[0] !== opts.numClasses + 1) {
     throw new ResdetError(
@@ -61,7 +64,7 @@ export function fineTuneDetector<T extends TwoStageDetector>(source: T, opts: Fi
     model = new FasterRCNN(config);
   }
   try {
-    const fresh = model.stateDict();
+    const fresh = await model.stateDict();
     const state: Record<string, SafeTensor> = {};
     for (const [name, t] of Object.entries(sourceState))
       state[name] = name.startsWith(PREDICTOR) && !opts.keepPredictor ? fresh[name] : t;

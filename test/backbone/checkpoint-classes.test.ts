@@ -17,11 +17,11 @@ beforeAll(async () => {
 });
 
 describe('classifier checkpoint class list', () => {
-  it('loads when names match outputs, refuses an edited list of another length', () => {
+  it('loads when names match outputs, refuses an edited list of another length', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'resdet-cls-classes-'));
     const classes = ['a', 'b', 'c'];
     const model = buildResNet(resnetConfig('resnet20', { numClasses: 3, baseWidth: 4 }));
-    saveClassifier(dir, model, { arch: 'resnet20', classes });
+    await saveClassifier(dir, model, { arch: 'resnet20', classes });
     model.dispose();
     loadClassifierModel(dir).model.dispose();
 

@@ -50,13 +50,13 @@ describe('state_dict names and layouts', () => {
     }
   });
 
-  it('round-trips through stateDict / loadStateDict (OIHW and [out, in] outside, I64 counters)', () => {
+  it('round-trips through stateDict / loadStateDict (OIHW and [out, in] outside, I64 counters)', async () => {
     const a = buildResNet(resnetConfig('resnet20', { seed: 1 }));
     const b = buildResNet(resnetConfig('resnet20', { seed: 2 }));
     const x = randomInput(2, 32);
     // Move a's BN statistics away from their initial values so the buffers matter.
     a.forward(x, true).dispose();
-    const state = a.stateDict();
+    const state = await a.stateDict();
     expect(state['layer1.0.bn1.num_batches_tracked']).toMatchObject({ dtype: 'I64', shape: [] });
     expect(Number((state['bn1.num_batches_tracked'].data as BigInt64Array)[0])).toBe(1);
     // conv1 in OIHW: element [o=1, i=2, kh=0, kw=1] equals the HWIO variable at [0, 1, 2, 1].
@@ -73,9 +73,9 @@ describe('state_dict names and layouts', () => {
     b.dispose();
   });
 
-  it('names missing, unexpected and mis-shaped keys', () => {
+  it('names missing, unexpected and mis-shaped keys', async () => {
     const model = buildResNet(resnetConfig('resnet20', { numClasses: 10 }), { initialize: false });
-    const state = model.stateDict();
+    const state = await model.stateDict();
     delete state['layer2.1.bn2.running_var'];
     state['extra.weight'] = { dtype: 'F32', shape: [1], data: new Float32Array(1) };
     state['fc.bias'] = { dtype: 'F32', shape: [7], data: new Float32Array(7) };
@@ -152,12 +152,12 @@ describe('architecture', () => {
     b.dispose();
   });
 
-  it('v1 and v1.5 bottlenecks share weights but not outputs', () => {
+  it('v1 and v1.5 bottlenecks share weights but not outputs', async () => {
     const v15 = buildResNet(resnetConfig('resnet50', { baseWidth: 4, layers: [1, 1, 1, 1], numClasses: 3 }));
     const v1 = buildResNet(
       resnetConfig('resnet50', { baseWidth: 4, layers: [1, 1, 1, 1], numClasses: 3, stridePlacement: 'v1' }),
     );
-    v1.loadStateDict(v15.stateDict());
+    v1.loadStateDict(await v15.stateDict());
     const x = randomInput(1, 64);
     const a = v15.features(x);
     const b = v1.features(x);
@@ -280,7 +280,7 @@ describe('batch norm modes and freezing', () => {
     model.dispose();
   });
 
-  it('picks up new weights after an optimizer step (the folded-weight cache follows the variables)', () => {
+  it('picks up new weights after an optimizer step (the folded-weight cache follows the variables)', async () => {
     const model = buildResNet(resnetConfig('resnet20'));
     const x = randomInput(2, 16);
     const y0 = model.forward(x, false);
@@ -290,7 +290,7 @@ describe('batch norm modes and freezing', () => {
     expect(tf.max(tf.abs(tf.sub(y0, y1))).dataSync()[0]).toBeGreaterThan(1e-4);
     // A fresh model loaded with the same state computes the same logits (no stale cache).
     const fresh = buildResNet(resnetConfig('resnet20'), { initialize: false });
-    fresh.loadStateDict(model.stateDict());
+    fresh.loadStateDict(await model.stateDict());
     const y2 = fresh.forward(x, false);
     expect(tf.max(tf.abs(tf.sub(y1, y2))).dataSync()[0]).toBeLessThan(1e-5);
     tf.dispose([x, y0, y1, y2]);

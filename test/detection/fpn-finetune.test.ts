@@ -27,12 +27,12 @@ describe('fine-tuning an imported FPN detector', () => {
     await initBackend('wasm', { notice: () => {} });
   });
 
-  it('replaces the box predictor for the new classes and keeps every other tensor', () => {
+  it('replaces the box predictor for the new classes and keeps every other tensor', async () => {
     const source = tiny();
-    const model = fineTuneDetector(source, { numClasses: 3, freezeAt: 5, frozenBn: true });
+    const model = await fineTuneDetector(source, { numClasses: 3, freezeAt: 5, frozenBn: true });
     try {
-      const before = source.stateDict();
-      const after = model.stateDict();
+      const before = await source.stateDict();
+      const after = await model.stateDict();
       expect(after['roi_heads.box_predictor.cls_score.weight'].shape).toEqual([4, 64]);
       expect(after['roi_heads.box_predictor.bbox_pred.weight'].shape).toEqual([16, 64]);
       for (const name of Object.keys(before)) {
@@ -55,10 +55,10 @@ describe('fine-tuning an imported FPN detector', () => {
     }
   });
 
-  it('--keep-predictor with another class count is an error naming both shapes', () => {
+  it('--keep-predictor with another class count is an error naming both shapes', async () => {
     const source = tiny();
     try {
-      expect(() => fineTuneDetector(source, { numClasses: 3, keepPredictor: true })).toThrow(
+      await expect(fineTuneDetector(source, { numClasses: 3, keepPredictor: true })).rejects.toThrow(
         /cls_score\.weight is \[91, 64\] \(90 classes \+ background\), the data needs \[4, 64\] \(3 classes \+ background\)/,
       );
     } finally {

@@ -90,11 +90,12 @@ describe('FPN training losses match torchvision', () => {
         images: tf.tensor4d(data, [2, hp, wp, 3]),
         imageSizes: prepared.map((p) => [p.height, p.width] as [number, number]),
       };
+      const plan = await model.planLosses(batch, targets, new Rng(0), {
+        rpn: replay(t.rpn_sampled, seen),
+        roi: replay(t.roi_sampled, seen),
+      });
       const values = tf.tidy(() => {
-        const l = model.lossDict(batch, targets, new Rng(0), {
-          rpn: replay(t.rpn_sampled, seen),
-          roi: replay(t.roi_sampled, seen),
-        });
+        const l = model.lossDict(batch, plan);
         return tf.stack([l.loss_objectness, l.loss_rpn_box_reg, l.loss_classifier, l.loss_box_reg]);
       });
       const [objectness, rpnBox, classifier, box] = Array.from(await values.data());

@@ -50,7 +50,7 @@ describe('image-file batches (ImageNet-style augmentation)', () => {
 });
 
 describe('gradient accumulation', () => {
-  it('micro-batches sum to the full-batch gradient (BN on running statistics, so batches do not interact)', () => {
+  it('micro-batches sum to the full-batch gradient (BN on running statistics, so batches do not interact)', async () => {
     const config = {
       ...pretrainConfig('resnet8', { classes: 10, inChannels: 1, seed: 3, width: 4 }),
       frozenBn: true,
@@ -64,8 +64,8 @@ describe('gradient accumulation', () => {
       y: Int32Array.from({ length: n }, (_, i) => i % 10),
       shape: [n, 8, 8, 1] as [number, number, number, number],
     };
-    const full = computeGradients(net, params, batch, n);
-    const acc = computeGradients(net, params, batch, 5); // 5 + 5 + 2
+    const full = await computeGradients(net, params, batch, n);
+    const acc = await computeGradients(net, params, batch, 5); // 5 + 5 + 2
     expect(acc.loss).toBeCloseTo(full.loss, 5);
     expect(acc.wrong).toBe(full.wrong);
     expect(full.grads.size).toBeGreaterThan(5);

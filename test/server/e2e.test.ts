@@ -18,8 +18,8 @@ let models: Awaited<ReturnType<typeof loadModels>>;
 beforeAll(async () => {
   await initBackend('wasm');
   dir = mkdtempSync(join(tmpdir(), 'resdet-serve-'));
-  writeTinyDetector(join(dir, 'det'));
-  writeTinyClassifier(join(dir, 'cls'));
+  await writeTinyDetector(join(dir, 'det'));
+  await writeTinyClassifier(join(dir, 'cls'));
   models = await loadModels({ detector: join(dir, 'det'), classifier: join(dir, 'cls') });
 });
 afterAll(() => {

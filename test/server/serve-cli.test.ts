@@ -13,8 +13,8 @@ let dir: string;
 beforeAll(async () => {
   await initBackend('cpu');
   dir = mkdtempSync(join(tmpdir(), 'resdet-serve-cli-'));
-  writeTinyDetector(join(dir, 'det'));
-  writeTinyClassifier(join(dir, 'cls'));
+  await writeTinyDetector(join(dir, 'det'));
+  await writeTinyClassifier(join(dir, 'cls'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

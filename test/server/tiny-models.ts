@@ -11,13 +11,14 @@ import { FasterRCNN } from '../../detection/model/faster-rcnn.js';
 
 export const TINY_DETECTOR_CLASSES = ['cat', 'dog', 'car'];
 
-export function writeTinyDetector(
+export async function writeTinyDetector(
   dir: string,
-  opts: { minSize?: number; maxSize?: number; baseWidth?: number } = {},
-): void {
+  opts: { minSize?: number; maxSize?: number; baseWidth?: number; classes?: string[] } = {},
+): Promise<void> {
+  const classes = opts.classes ?? TINY_DETECTOR_CLASSES;
   const config = detectorConfig({
     arch: 'resnet18',
-    numClasses: TINY_DETECTOR_CLASSES.length,
+    numClasses: classes.length,
     baseWidth: opts.baseWidth ?? 8,
     anchorSizes: [16, 32, 64],
     rpn: { preNmsTopNTest: 300, postNmsTopNTest: 50 },
@@ -27,9 +28,9 @@ export function writeTinyDetector(
   });
   const model = new FasterRCNN(config);
   try {
-    saveDetector(dir, model, {
-      classes: TINY_DETECTOR_CLASSES,
-      categoryIds: [17, 18, 3],
+    await saveDetector(dir, model, {
+      classes,
+      categoryIds: opts.classes ? undefined : [17, 18, 3],
       preprocessing: {
         mean: [0.485, 0.456, 0.406],
         std: [0.229, 0.224, 0.225],
@@ -42,11 +43,11 @@ export function writeTinyDetector(
   }
 }
 
-export function writeTinyClassifier(dir: string): void {
+export async function writeTinyClassifier(dir: string): Promise<void> {
   const classes = Array.from({ length: 10 }, (_, i) => `class${i}`);
   const model = buildResNet(resnetConfig('resnet20', { numClasses: classes.length, seed: 5 }));
   try {
-    saveClassifier(dir, model, { arch: 'resnet20', classes });
+    await saveClassifier(dir, model, { arch: 'resnet20', classes });
   } finally {
     model.dispose();
   }

@@ -17,8 +17,8 @@ beforeAll(async () => {
   await initBackend('wasm');
   dir = mkdtempSync(join(tmpdir(), 'resdet-worker-'));
   // Big enough (short side 320) that one detection takes a while even on a fast machine.
-  writeTinyDetector(join(dir, 'det'), { minSize: 320, maxSize: 512, baseWidth: 16 });
-  writeTinyClassifier(join(dir, 'cls'));
+  await writeTinyDetector(join(dir, 'det'), { minSize: 320, maxSize: 512, baseWidth: 16 });
+  await writeTinyClassifier(join(dir, 'cls'));
   const w = 320;
   const h = 240;
   const px = Buffer.alloc(w * h * 3);

@@ -31,7 +31,7 @@ export function register(program: Command): void {
       // Loading through the model checks that every tensor is present and shaped as the arch needs.
       const { model, config } = loadClassifierModel(opts.model);
       try {
-        const state = model.stateDict();
+        const state = await model.stateDict();
         const out: Record<string, SafeTensor> = {};
         for (const [name, t] of Object.entries(state)) {
           out[name] = t.dtype === 'F32' ? fromFloat32(t.data as Float32Array, t.shape, opts.dtype) : t;

@@ -39,7 +39,7 @@ async function importDetector(opts: ImportOptions, cmd: Command): Promise<void> 
   const { model } = imported;
   try {
     const t = model.config.transform;
-    saveDetector(opts.out, model, {
+    await saveDetector(opts.out, model, {
       classes: imported.classes,
       categoryIds: imported.categoryIds,
       labelLayout: 'background-first',
@@ -163,7 +163,7 @@ export function register(program: Command): void {
       try {
         const result = model.loadStateDict(file);
         const dtypes = [...new Set(file.names().map((n) => file.info(n).dtype))].sort();
-        saveClassifier(opts.out, model, {
+        await saveClassifier(opts.out, model, {
           arch: opts.arch,
           classes,
           extra: { source: { format: 'torchvision', file: basename(opts.weights), dtypes } },

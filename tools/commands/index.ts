@@ -15,6 +15,7 @@ import * as init from './init.js';
 import * as models from './models.js';
 import * as plot from './plot.js';
 import * as pretrain from './pretrain.js';
+import * as queue from './queue.js';
 import * as serve from './serve.js';
 import * as trainDetector from './train-detector.js';
 
@@ -38,4 +39,5 @@ export const commands: ReadonlyArray<{ register(program: Command): void }> = [
   detect,
   evaluateDetector,
   bench,
+  queue,
 ];

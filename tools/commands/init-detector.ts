@@ -11,7 +11,7 @@ export async function initDetectorCommand(
 ): Promise<void> {
   const classes = parseClassNames(opts.classes, imagenetClasses);
   await useBackend(cmd);
-  const { config, parameters } = initDetector({
+  const { config, parameters } = await initDetector({
     arch: opts.arch,
     classes,
     out: opts.out,

@@ -72,7 +72,7 @@ export function register(program: Command): void {
       await useBackend(cmd);
       const model = buildResNet(config);
       try {
-        const written = saveClassifier(opts.out, model, { arch: opts.arch, classes });
+        const written = await saveClassifier(opts.out, model, { arch: opts.arch, classes });
         if (opts.json) printJson(written);
         else {
           const { params } = model.cost();
