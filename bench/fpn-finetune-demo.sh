@@ -10,7 +10,7 @@
 # usage: bench/fpn-finetune-demo.sh OUT_DIR [MINUTES] [WEIGHTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=${1:?OUT_DIR}; MIN=${2:-30}
+OUT=${1:?OUT_DIR}; MIN=${2:-20}
 mkdir -p "$OUT"
 WEIGHTS=${3:-$OUT/init.safetensors}
 [ -f "$WEIGHTS" ] || /usr/bin/python3 bench/fpn-init-weights.py "$WEIGHTS"
@@ -18,4 +18,4 @@ node --import tsx tools/bin.ts import torchvision --arch fasterrcnn_resnet50_fpn
 [ -d "$OUT/shapes" ] || node --import tsx tools/bin.ts data synth --kind shapes --out "$OUT/shapes" --train 200 --test 50 --size 128
 node --import tsx tools/bin.ts train-detector --from "$OUT/imported" --data "voc:$OUT/shapes:train" \
   --eval-data "voc:$OUT/shapes:test" --eval-every 8 --eval-images 12 --out "$OUT/finetuned" --force \
-  --min-size 64 --max-size 64 --freeze-at 5 --bn frozen --lr 0.001 --roi-batch 32 --images-per-batch 1 --iterations 300 --max-minutes "$MIN" --fit-to-time
+  --min-size 64 --max-size 64 --freeze-at 5 --bn frozen --lr 0.004 --roi-batch 32 --images-per-batch 1 --iterations 300 --max-minutes "$MIN" --fit-to-time

@@ -55,3 +55,5 @@ console.log(
   }),
 );
 model.dispose();
+// The wasm backend's worker threads would keep the process alive.
+process.exit(0);
