@@ -7,7 +7,7 @@
 # gives activations that grow through the 16 blocks and loss spikes of 1e35; the shared fixture's
 # random v1 (../shared/fixtures/torchvision/detectors/fasterrcnn_resnet50_fpn_f16.safetensors), whose
 # BN statistics keep every stage O(1), is the one the README's run used.
-# usage: bench/fpn-finetune-demo.sh OUT_DIR [MINUTES] [WEIGHTS]
+# usage: [LR=0.001] bench/fpn-finetune-demo.sh OUT_DIR [MINUTES] [WEIGHTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:?OUT_DIR}; MIN=${2:-20}
@@ -18,4 +18,4 @@ node --import tsx tools/bin.ts import torchvision --arch fasterrcnn_resnet50_fpn
 [ -d "$OUT/shapes" ] || node --import tsx tools/bin.ts data synth --kind shapes --out "$OUT/shapes" --train 200 --test 50 --size 128
 node --import tsx tools/bin.ts train-detector --from "$OUT/imported" --data "voc:$OUT/shapes:train" \
   --eval-data "voc:$OUT/shapes:test" --eval-every 8 --eval-images 12 --out "$OUT/finetuned" --force \
-  --min-size 64 --max-size 64 --freeze-at 5 --bn frozen --lr 0.004 --roi-batch 32 --images-per-batch 1 --iterations 300 --max-minutes "$MIN" --fit-to-time
+  --min-size 64 --max-size 64 --freeze-at 5 --bn frozen --lr "${LR:-0.001}" --roi-batch 32 --images-per-batch 1 --iterations 300 --max-minutes "$MIN" --fit-to-time
