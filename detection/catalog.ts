@@ -33,21 +33,24 @@ export const DETECTOR_CATALOG: readonly DetectorCatalogEntry[] = [
     name: 'detectron2 R50-C4 1x',
     design: 'C4',
     cocoBoxAp: 35.7,
-    weights: 'detectron2 MODEL_ZOO.md, COCO-Detection/faster_rcnn_R_50_C4_1x.yaml: model_final_*.pkl',
+    weights:
+      'detectron2 model zoo, dl.fbaipublicfiles.com/detectron2/COCO-Detection/faster_rcnn_R_50_C4_1x/137257644/model_final_721ade.pkl',
     command: 'resdet import detectron2 --weights model_final_xxx.pkl --out DIR',
   },
   {
     name: 'detectron2 R50-C4 3x',
     design: 'C4',
     cocoBoxAp: 38.4,
-    weights: 'detectron2 MODEL_ZOO.md, COCO-Detection/faster_rcnn_R_50_C4_3x.yaml: model_final_*.pkl',
+    weights:
+      'detectron2 model zoo, dl.fbaipublicfiles.com/detectron2/COCO-Detection/faster_rcnn_R_50_C4_3x/137849393/model_final_f97cb7.pkl',
     command: 'resdet import detectron2 --weights model_final_xxx.pkl --out DIR',
   },
   {
     name: 'detectron2 R101-C4 3x',
     design: 'C4',
     cocoBoxAp: 41.1,
-    weights: 'detectron2 MODEL_ZOO.md, COCO-Detection/faster_rcnn_R_101_C4_3x.yaml: model_final_*.pkl',
+    weights:
+      'detectron2 model zoo, dl.fbaipublicfiles.com/detectron2/COCO-Detection/faster_rcnn_R_101_C4_3x/138204752/model_final_298dad.pkl',
     command: 'resdet import detectron2 --weights model_final_xxx.pkl --out DIR',
   },
 ];

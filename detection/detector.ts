@@ -12,14 +12,16 @@ export interface Detection {
   label: string;
   /** 0-based index into `classes` (the model's label minus one). */
   labelIndex: number;
+  /** The class's COCO category id, when the checkpoint has them (COCO-trained or imported). */
+  categoryId?: number;
   score: number;
 }
 
 export interface DetectOptions {
   /**
-   * Keep detections scoring above this, on top of the model's own postprocess threshold (its
-   * config's, 0.05: torchvision's box_score_thresh), which always applies inside the model; 0 gives
-   * exactly what the model's postprocess keeps.
+   * Keep detections scoring above this (default: the model's, 0.05). A threshold at or below the
+   * model's own test threshold (roiHeads.scoreThreshold, applied before NMS as in torchvision and
+   * detectron2) gives exactly what the model's postprocess keeps: 0 never adds candidates.
    */
   scoreThreshold?: number;
   /** At most this many detections (default: the model's, 100). */
@@ -43,14 +45,18 @@ function toDetections(
   boxes: Float32Array,
   classes: readonly string[],
   base: number,
+  categoryIds?: readonly number[],
+  keep: (i: number) => boolean = () => true,
 ): Detection[] {
   const out: Detection[] = [];
   for (let i = 0; i < raw.scores.length; i++) {
+    if (!keep(i)) continue;
     const labelIndex = raw.labels[i] - base;
     out.push({
       box: [boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3]],
       label: classes[labelIndex],
       labelIndex,
+      ...(categoryIds ? { categoryId: categoryIds[labelIndex] } : {}),
       score: raw.scores[i],
     });
   }
@@ -70,7 +76,7 @@ function aboveThreshold(detections: Detection[], threshold: number | undefined):
 type RunModel = (
   rgb: RgbInput,
   maxDetections?: number,
-) => Promise<{ raw: RawDetections; boxes: Float32Array }>;
+) => Promise<{ raw: RawDetections; boxes: Float32Array; keep?: (i: number) => boolean }>;
 
 /** FPN models: torchvision's own transform and postprocess (boxes already in the image's pixels). */
 function runFpn(model: FpnFasterRCNN): RunModel {
@@ -87,7 +93,13 @@ function runC4(model: Exclude<TwoStageDetector, FpnFasterRCNN>, preprocessing: P
     const batch = collate([img], model.config.sizeDivisible);
     try {
       const [raw] = await model.detect(batch, { detectionsPerImage: maxDetections });
-      return { raw, boxes: boxesToOriginal(raw.boxes, img) };
+      const boxes = boxesToOriginal(raw.boxes, img);
+      // detectron2 drops boxes left empty by the rescale to the original image.
+      const keep =
+        model.config.roiHeads.dropEmptyBoxes === 'after-rescale'
+          ? (i: number) => boxes[4 * i + 2] > boxes[4 * i] && boxes[4 * i + 3] > boxes[4 * i + 1]
+          : undefined;
+      return { raw, boxes, keep };
     } finally {
       batch.images.dispose();
     }
@@ -113,8 +125,8 @@ export function makeDetector(
     preprocessing,
     model,
     async detect(rgb: RgbInput, opts: DetectOptions = {}): Promise<Detection[]> {
-      const { raw, boxes } = await run(rgb, opts.maxDetections);
-      return aboveThreshold(toDetections(raw, boxes, classes, base), opts.scoreThreshold);
+      const { raw, boxes, keep } = await run(rgb, opts.maxDetections);
+      return aboveThreshold(toDetections(raw, boxes, classes, base, categoryIds, keep), opts.scoreThreshold);
     },
     dispose() {
       model.dispose();

@@ -28,3 +28,4 @@ export {
 } from './import-torchvision.js';
 export { fineTuneDetector, type FineTuneOptions } from './train/fine-tune.js';
 export { DETECTOR_CATALOG, BUILDABLE_DETECTORS, type DetectorCatalogEntry } from './catalog.js';
+export * from './detectron2.js';

@@ -9,12 +9,13 @@ import { CONFIG_FILE } from '../../core/checkpoint.js';
 import { ResdetError, UsageError } from '../../core/errors.js';
 import { readSafetensors } from '../../core/safetensors.js';
 import { saveDetector } from '../../detection/checkpoint.js';
+import { importDetectron2 } from '../../detection/detectron2.js';
 import { importTorchvisionFpn } from '../../detection/import-torchvision.js';
 import { FPN_ARCHS } from '../../detection/model/fpn-config.js';
 import { parseIntOption, parseListOption, printJson, useBackend } from '../common.js';
 
 interface ImportOptions {
-  arch: string;
+  arch?: string;
   weights: string;
   out: string;
   classes?: string;
@@ -27,10 +28,10 @@ interface ImportOptions {
 }
 
 /** `import torchvision --arch fasterrcnn_resnet50_fpn(_v2)`: a detector checkpoint. */
-async function importDetector(opts: ImportOptions, cmd: Command): Promise<void> {
+async function importFpnCommand(opts: ImportOptions, arch: string, cmd: Command): Promise<void> {
   const file = readSafetensors(opts.weights);
   await useBackend(cmd);
-  const imported = importTorchvisionFpn(file, opts.arch, {
+  const imported = importTorchvisionFpn(file, arch, {
     transform: {
       ...(opts.minSize !== undefined && { minSize: opts.minSize }),
       ...(opts.maxSize !== undefined && { maxSize: opts.maxSize }),
@@ -54,7 +55,7 @@ async function importDetector(opts: ImportOptions, cmd: Command): Promise<void> 
       },
     });
     const summary = {
-      arch: opts.arch,
+      arch,
       kind: 'detector',
       variant: model.config.variant,
       out: opts.out,
@@ -69,7 +70,7 @@ async function importDetector(opts: ImportOptions, cmd: Command): Promise<void> 
     if (opts.json) printJson(summary);
     else
       console.log(
-        `imported ${summary.tensors} tensors (${imported.dtypes.join(', ')}${imported.renamed ? `, ${imported.renamed} under older names` : ''}) of ${opts.arch} (${model.numClasses} classes + background, torchvision's label layout) into ${opts.out}`,
+        `imported ${summary.tensors} tensors (${imported.dtypes.join(', ')}${imported.renamed ? `, ${imported.renamed} under older names` : ''}) of ${arch} (${model.numClasses} classes + background, torchvision's label layout) into ${opts.out}`,
       );
   } finally {
     model.dispose();
@@ -80,14 +81,17 @@ export function register(program: Command): void {
   program
     .command('import')
     .description('import published weights into a resdet checkpoint')
-    .argument('<format>', 'source format: torchvision (a state_dict saved as .safetensors)')
-    .requiredOption(
+    .argument(
+      '<format>',
+      'source format: torchvision (a state_dict saved as .safetensors) or detectron2 (a model-zoo .pkl)',
+    )
+    .option(
       '--arch <arch>',
-      'architecture of the weights, e.g. resnet50, fasterrcnn_resnet50_fpn, fasterrcnn_resnet50_fpn_v2 (see `resdet models`)',
+      "architecture of the weights, e.g. resnet50, fasterrcnn_resnet50_fpn, fasterrcnn_resnet50_fpn_v2 (see `resdet models`, `resdet models --detectors`); detectron2: R50-C4 or R101-C4, default the file's",
     )
     .requiredOption(
       '--weights <file>',
-      '.safetensors file with torchvision state_dict names (F32, F16 or BF16)',
+      '.safetensors file with torchvision state_dict names (F32, F16 or BF16), or detectron2 model_final_*.pkl',
     )
     .requiredOption('--out <dir>', 'checkpoint directory to write')
     .option(
@@ -108,20 +112,20 @@ export function register(program: Command): void {
       parseListOption('--layers'),
     )
     .option(
-      '--min-size <px>',
-      'detectors: shorter side after resizing (default 800)',
+      '--min-size <n>',
+      "detectors: shorter side after resizing (default 800; detectron2: the config's INPUT.MIN_SIZE_TEST)",
       parseIntOption('--min-size', 1),
     )
     .option(
-      '--max-size <px>',
-      'detectors: longer side at most (default 1333)',
+      '--max-size <n>',
+      "detectors: longer side at most (default 1333; detectron2: the config's INPUT.MAX_SIZE_TEST)",
       parseIntOption('--max-size', 1),
     )
     .option('--force', 'overwrite an existing checkpoint in --out')
     .option('--json', 'machine-readable summary')
     .action(async (format: string, opts: ImportOptions, cmd: Command) => {
-      if (format !== 'torchvision') {
-        throw new UsageError(`import: unknown format "${format}"`, 'supported: torchvision');
+      if (format !== 'torchvision' && format !== 'detectron2') {
+        throw new UsageError(`import: unknown format "${format}"`, 'supported: torchvision, detectron2');
       }
       if (!opts.force && existsSync(join(opts.out, CONFIG_FILE))) {
         throw new UsageError(
@@ -129,7 +133,10 @@ export function register(program: Command): void {
           'choose another --out or pass --force',
         );
       }
-      if (opts.arch in FPN_ARCHS) return importDetector(opts, cmd);
+      if (format === 'detectron2') return importDetectron2Command(opts, cmd);
+      if (!opts.arch) throw new UsageError('import torchvision: --arch is required', 'e.g. --arch resnet50');
+      const arch = opts.arch;
+      if (arch in FPN_ARCHS) return importFpnCommand(opts, arch, cmd);
       const file = readSafetensors(opts.weights);
       if (!file.has('fc.weight') || !file.has('conv1.weight')) {
         throw new ResdetError(
@@ -141,7 +148,7 @@ export function register(program: Command): void {
       // or fine-tuned torchvision models import too; every other shape is checked by name.
       const numClasses = file.info('fc.weight').shape[0];
       const [baseWidth, inChannels] = file.info('conv1.weight').shape;
-      const config = resnetConfig(opts.arch, {
+      const config = resnetConfig(arch, {
         numClasses,
         baseWidth,
         inChannels,
@@ -164,12 +171,12 @@ export function register(program: Command): void {
         const result = model.loadStateDict(file);
         const dtypes = [...new Set(file.names().map((n) => file.info(n).dtype))].sort();
         await saveClassifier(opts.out, model, {
-          arch: opts.arch,
+          arch,
           classes,
           extra: { source: { format: 'torchvision', file: basename(opts.weights), dtypes } },
         });
         const summary = {
-          arch: opts.arch,
+          arch,
           out: opts.out,
           tensors: result.loaded.length,
           dtypes,
@@ -179,10 +186,34 @@ export function register(program: Command): void {
         if (opts.json) printJson(summary);
         else
           console.log(
-            `imported ${summary.tensors} tensors (${dtypes.join(', ')}) of ${opts.arch} (${numClasses} classes) into ${opts.out}`,
+            `imported ${summary.tensors} tensors (${dtypes.join(', ')}) of ${arch} (${numClasses} classes) into ${opts.out}`,
           );
       } finally {
         model.dispose();
       }
     });
+}
+
+/** `import detectron2`: a model-zoo pickle -> a C4 detector checkpoint (detection/detectron2.ts). */
+async function importDetectron2Command(opts: ImportOptions, cmd: Command): Promise<void> {
+  await useBackend(cmd);
+  const classes = opts.classes
+    ? parseClassNames(opts.classes, () => {
+        throw new UsageError(
+          '--classes imagenet: a detectron2 detector has COCO classes',
+          'give a count or comma-separated names',
+        );
+      })
+    : undefined;
+  const summary = await importDetectron2(opts.weights, opts.out, {
+    arch: opts.arch,
+    classes,
+    minSize: opts.minSize,
+    maxSize: opts.maxSize,
+  });
+  if (opts.json) printJson(summary);
+  else
+    console.log(
+      `imported ${summary.tensors} tensors (${summary.dtypes.join(', ')}${summary.narrowedFloat64 ? `; ${summary.narrowedFloat64} float64 arrays narrowed to float32` : ''}) of detectron2 ${summary.arch} C4 (${summary.classes} classes${summary.categoryIds ? ', COCO names and ids' : ''}) into ${summary.out}${summary.ignored.length ? `; ignored ${summary.ignored.join(', ')}` : ''}`,
+    );
 }
