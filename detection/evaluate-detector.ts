@@ -3,8 +3,9 @@ import { UsageError } from '../core/errors.js';
 import type { DatasetSpec } from '../data/detection/spec.js';
 import type { DetectionDataset } from '../data/detection/types.js';
 import { type Detector, loadDetector } from './detector.js';
-import { assertDetectorClasses, type EvaluationSet, openEvaluationSet } from './eval-set.js';
+import { type EvaluationSet, openEvaluationSet } from './eval-set.js';
 import {
+  alignToDataset,
   type DetectorEvaluation,
   type DetectorMetric,
   detectDataset,
@@ -65,9 +66,10 @@ export async function evaluateDetector(opts: EvaluateDetectorOptions): Promise<D
       typeof opts.data === 'object' && 'dataset' in opts.data
         ? opts.data
         : await openEvaluationSet(opts.data, opts.warn);
-    assertDetectorClasses(dataset, detector.classes);
+    // Same classes, or (torchvision's COCO layout) the same COCO category ids.
+    const aligned = alignToDataset(detector, dataset);
     const t0 = performance.now();
-    const results = await detectDataset(detector, dataset, { limit: opts.limit, silent: opts.silent });
+    const results = await detectDataset(aligned, dataset, { limit: opts.limit, silent: opts.silent });
     const seconds = (performance.now() - t0) / 1000;
     const files = writeResultFiles(out, results, dataset.classes, dataset.categoryIds);
     const evaluation = evaluateDetections(results, dataset, opts.metrics ?? ['voc07'], {
