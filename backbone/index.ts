@@ -65,3 +65,8 @@ export type { RunState } from './pretrain/state.js';
 export { type BuildOptions, buildResNet, type FeatureName, ResNet } from './resnet.js';
 export type { EvalResult } from './pretrain/evaluate.js';
 export { type ExportClassifierOptions, type ExportClassifierSummary, exportClassifier } from './export.js';
+export {
+  type ImportTorchvisionOptions,
+  type ImportTorchvisionSummary,
+  importTorchvisionClassifier,
+} from './import-torchvision.js';

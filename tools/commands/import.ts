@@ -1,15 +1,14 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { parseClassNames, saveClassifier } from '../../backbone/classifier.js';
-import { resnetConfig, type StridePlacement } from '../../backbone/config.js';
-import { imagenetClasses } from '../../backbone/imagenet.js';
-import { buildResNet } from '../../backbone/resnet.js';
+import { parseClassNames } from '../../backbone/classifier.js';
+import type { StridePlacement } from '../../backbone/config.js';
 import { CONFIG_FILE } from '../../core/checkpoint.js';
-import { ResdetError, UsageError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { readSafetensors } from '../../core/safetensors.js';
 import { saveDetector } from '../../detection/checkpoint.js';
 import { importDetectron2 } from '../../detection/detectron2.js';
+import { importTorchvisionClassifier } from '../../backbone/import-torchvision.js';
 import { importTorchvisionFpn } from '../../detection/import-torchvision.js';
 import { FPN_ARCHS } from '../../detection/model/fpn-config.js';
 import { parseIntOption, parseListOption, printJson, useBackend } from '../common.js';
@@ -137,60 +136,13 @@ export function register(program: Command): void {
       if (!opts.arch) throw new UsageError('import torchvision: --arch is required', 'e.g. --arch resnet50');
       const arch = opts.arch;
       if (arch in FPN_ARCHS) return importFpnCommand(opts, arch, cmd);
-      const file = readSafetensors(opts.weights);
-      if (!file.has('fc.weight') || !file.has('conv1.weight')) {
-        throw new ResdetError(
-          `${opts.weights}: no ${file.has('conv1.weight') ? 'fc.weight' : 'conv1.weight'} tensor: not a torchvision ResNet classifier state_dict`,
-          'save `model.state_dict()` of a torchvision.models.resnet* model (see the README)',
-        );
-      }
-      // Output classes, stem width and input channels come from the file, so reduced-width
-      // or fine-tuned torchvision models import too; every other shape is checked by name.
-      const numClasses = file.info('fc.weight').shape[0];
-      const [baseWidth, inChannels] = file.info('conv1.weight').shape;
-      const config = resnetConfig(arch, {
-        numClasses,
-        baseWidth,
-        inChannels,
-        stridePlacement: opts.stridePlacement,
-        ...(opts.layers && { layers: opts.layers }),
-      });
-      const classes = opts.classes
-        ? parseClassNames(opts.classes, imagenetClasses)
-        : numClasses === 1000
-          ? imagenetClasses()
-          : Array.from({ length: numClasses }, (_, i) => String(i));
-      if (classes.length !== numClasses) {
-        throw new UsageError(
-          `--classes gives ${classes.length} names but ${opts.weights} has ${numClasses} outputs`,
-        );
-      }
       await useBackend(cmd);
-      const model = buildResNet(config, { initialize: false });
-      try {
-        const result = model.loadStateDict(file);
-        const dtypes = [...new Set(file.names().map((n) => file.info(n).dtype))].sort();
-        await saveClassifier(opts.out, model, {
-          arch,
-          classes,
-          extra: { source: { format: 'torchvision', file: basename(opts.weights), dtypes } },
-        });
-        const summary = {
-          arch,
-          out: opts.out,
-          tensors: result.loaded.length,
-          dtypes,
-          classes: numClasses,
-          params: model.cost().params,
-        };
-        if (opts.json) printJson(summary);
-        else
-          console.log(
-            `imported ${summary.tensors} tensors (${dtypes.join(', ')}) of ${arch} (${numClasses} classes) into ${opts.out}`,
-          );
-      } finally {
-        model.dispose();
-      }
+      const summary = await importTorchvisionClassifier({ ...opts, arch });
+      if (opts.json) printJson(summary);
+      else
+        console.log(
+          `imported ${summary.tensors} tensors (${summary.dtypes.join(', ')}) of ${arch} (${summary.classes} classes) into ${opts.out}`,
+        );
     });
 }
 
