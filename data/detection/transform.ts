@@ -11,12 +11,16 @@ import { decodeImage, type RgbImage } from '../image/decode.js';
  * backbone's mean/std on RGB in [0, 1], and pad a batch to a common size.
  */
 
+/** The paper's Faster R-CNN scale: shorter side 600 px, longer side at most 1000 px. */
+export const DETECTION_MIN_SIZE = 600;
+export const DETECTION_MAX_SIZE = 1000;
+
 /** The paper's Faster R-CNN scale with ImageNet normalisation. */
 export const DETECTION_PREPROCESSING: Preprocessing = {
   mean: IMAGENET_MEAN,
   std: IMAGENET_STD,
-  minSize: 600,
-  maxSize: 1000,
+  minSize: DETECTION_MIN_SIZE,
+  maxSize: DETECTION_MAX_SIZE,
 };
 
 /** [width, height] after scaling the shorter side to minSize, capped so the longer is <= maxSize. */

@@ -12,6 +12,7 @@ import { ResdetError, UsageError } from '../../core/errors.js';
 import type { SafeTensor } from '../../core/safetensors.js';
 import { formatProblem } from '../../data/detection/problems.js';
 import { openDataset, parseDatasetSpec } from '../../data/detection/spec.js';
+import { DETECTION_MAX_SIZE, DETECTION_MIN_SIZE } from '../../data/detection/transform.js';
 import type { DetectionDataset } from '../../data/detection/types.js';
 import { loadDetectorCheckpoint } from '../checkpoint.js';
 import { makeDetector } from '../detector.js';
@@ -278,8 +279,8 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     preprocessing = {
       mean: bb.preprocessing?.mean ?? IMAGENET_MEAN,
       std: bb.preprocessing?.std ?? IMAGENET_STD,
-      minSize: opts.minSize ?? 600,
-      maxSize: opts.maxSize ?? 1000,
+      minSize: opts.minSize ?? DETECTION_MIN_SIZE,
+      maxSize: opts.maxSize ?? DETECTION_MAX_SIZE,
     };
     schedule = scheduleFor(opts, iterations, imagesPerBatch, bb.pretrained);
     extra = { dataset: opts.data, backbone: opts.backbone, pretrained: bb.pretrained };

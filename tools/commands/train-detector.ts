@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { DETECTION_MAX_SIZE, DETECTION_MIN_SIZE } from '../../data/detection/transform.js';
 import {
   DEFAULT_DETECTOR_ITERATIONS,
   type TrainDetectorOptions,
@@ -61,10 +62,14 @@ export function register(program: Command): void {
     .option('--eval-every <n>', 'evaluate VOC07 mAP every n iterations', parseIntOption('--eval-every', 1))
     .option('--eval-data <spec>', 'evaluation set (default: the test split next to a VOC training split)')
     .option('--eval-images <n>', 'images per evaluation (default 200)', parseIntOption('--eval-images', 1))
-    .option('--min-size <s>', 'resize so the short side is s (default 600)', parseIntOption('--min-size', 16))
+    .option(
+      '--min-size <s>',
+      `resize so the short side is s (default ${DETECTION_MIN_SIZE})`,
+      parseIntOption('--min-size', 16),
+    )
     .option(
       '--max-size <s>',
-      '... unless the long side would exceed s (default 1000)',
+      `... unless the long side would exceed s (default ${DETECTION_MAX_SIZE})`,
       parseIntOption('--max-size', 16),
     )
     .option(
