@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // A temporary directory per test file, removed after it (test/setup/private-tmpdir.ts).
+    setupFiles: ['test/setup/private-tmpdir.ts'],
     // TF.js backends keep global state per process, so each test file gets its own process.
     pool: 'forks',
     // Training commands default to every core for XNNPACK; test processes run side by side on the

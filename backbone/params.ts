@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ResdetError } from '../core/errors.js';
 import { type SafeTensor, SafetensorsFile, toFloat32 } from '../core/safetensors.js';
+import type { NamedParam, ParamGroup } from '../core/train/sgd.js';
 
 /**
  * The module system's parameter store: every tensor of a model is a tf.Variable registered here
@@ -20,6 +21,23 @@ export interface ParamEntry {
   layout: ParamLayout;
   /** Buffers (BN running statistics, counters) are state, never trained. */
   buffer: boolean;
+}
+
+/**
+ * The weight-decay group of a trainable entry: conv and linear kernels are weights; a vector is a
+ * normalisation parameter when it belongs to a BN layer (torchvision's bn1.., downsample.1),
+ * a bias otherwise.
+ */
+export function paramGroup(entry: ParamEntry): ParamGroup {
+  if (entry.layout === 'conv' || entry.layout === 'linear') return 'weight';
+  return /(^|\.)(bn\d*|downsample\.1)\.(weight|bias)$/.test(entry.name) ? 'norm' : 'bias';
+}
+
+/** Trainable entries (no buffers, nothing frozen) as the optimizer's named parameters. */
+export function trainableParams(entries: ParamEntry[], prefix = ''): NamedParam[] {
+  return entries
+    .filter((e) => !e.buffer && e.variable.trainable)
+    .map((e) => ({ name: prefix + e.name, variable: e.variable, group: paramGroup(e) }));
 }
 
 export interface LoadStateDictOptions {

@@ -26,6 +26,15 @@ export const COCO_CATEGORY_IDS = [
   62, 63, 64, 65, 67, 70, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 84, 85, 86, 87, 88, 89, 90,
 ];
 
+/** val2017's sizes, as both COCO benchmarks generate them. */
+export const VAL2017_LIKE: GenOptions = {
+  images: 5000,
+  gtPerImage: 7.36,
+  detections: 500000,
+  seed: 2017,
+  segmentation: true,
+};
+
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
 export function generateCocoEvalSet(opts: GenOptions): { gt: object; dt: object[] } {

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { generateCocoEvalSet } from './coco-eval-gen.js';
+import { generateCocoEvalSet, VAL2017_LIKE } from './coco-eval-gen.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -20,13 +20,7 @@ function arg(name: string, fallback: string): string {
 const dir = arg('--dir', 'runs/bench-coco');
 const runs = Number(arg('--runs', '3'));
 if (!existsSync(join(dir, 'gt.json')) || !existsSync(join(dir, 'dt.json'))) {
-  const { gt, dt } = generateCocoEvalSet({
-    images: 5000,
-    gtPerImage: 7.36,
-    detections: 500000,
-    seed: 2017,
-    segmentation: true,
-  });
+  const { gt, dt } = generateCocoEvalSet(VAL2017_LIKE);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'gt.json'), JSON.stringify(gt));
   writeFileSync(join(dir, 'dt.json'), JSON.stringify(dt));

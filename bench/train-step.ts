@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildResNet, type ResNet, resnetConfig } from '../backbone/index.js';
+import { trainableParams } from '../backbone/params.js';
+import { CIFAR_RECIPE } from '../backbone/pretrain/recipes.js';
+import { gradsByParam, Sgd, uniformDecay } from '../core/train/sgd.js';
 import { currentBackend } from '../core/backend.js';
 import { type KernelTime, profileKernels } from './kernel-profile.js';
 
@@ -99,32 +102,43 @@ function batchData(o: BenchOptions, classes: number): { x: tf.Tensor4D; y: tf.Te
   }));
 }
 
+/** The optimizer pretraining uses, over `model`'s trainable parameters. */
+function pretrainOptimizer(model: ResNet): { sgd: Sgd; params: ReturnType<typeof trainableParams> } {
+  const params = trainableParams(model.params.all());
+  const sgd = new Sgd(params, {
+    momentum: CIFAR_RECIPE.momentum,
+    weightDecay: uniformDecay(CIFAR_RECIPE.weightDecay),
+  });
+  return { sgd, params };
+}
+
 /** A training step closure for `model` (caller disposes model, data and optimizer). */
 export function trainStep(
   model: ResNet,
   data: { x: tf.Tensor4D; y: tf.Tensor2D },
-  optimizer: tf.Optimizer,
+  optimizer: { sgd: Sgd; params: ReturnType<typeof trainableParams> },
 ): () => Promise<void> {
-  const vars = model.trainableVariables();
+  const vars = optimizer.params.map((p) => p.variable);
   return async () => {
-    const loss = optimizer.minimize(
+    const { value, grads } = tf.variableGrads(
       () => tf.losses.softmaxCrossEntropy(data.y, model.forward(data.x, true)) as tf.Scalar,
-      true,
       vars,
     );
-    await loss?.data();
-    loss?.dispose();
+    // As the trainer: the loss is read (and checked) before the update is applied.
+    await value.data();
+    optimizer.sgd.step(gradsByParam(optimizer.params, grads), 0.01);
+    tf.dispose([value, ...Object.values(grads)]);
   };
 }
 
 export async function benchTrain(o: BenchOptions): Promise<BenchResult> {
   const model = buildModel(o);
   const data = batchData(o, model.config.numClasses);
-  const optimizer = tf.train.momentum(0.01, 0.9);
+  const optimizer = pretrainOptimizer(model);
   try {
     return await result(o, await timeIterations(o, trainStep(model, data, optimizer)));
   } finally {
-    optimizer.dispose();
+    optimizer.sgd.dispose();
     tf.dispose([data.x, data.y]);
     model.dispose();
   }
@@ -150,13 +164,13 @@ export async function benchForward(o: BenchOptions): Promise<BenchResult> {
 export async function profileTrain(o: BenchOptions): Promise<{ totalMs: number; kernels: KernelTime[] }> {
   const model = buildModel(o);
   const data = batchData(o, model.config.numClasses);
-  const optimizer = tf.train.momentum(0.01, 0.9);
+  const optimizer = pretrainOptimizer(model);
   try {
     const step = trainStep(model, data, optimizer);
     for (let i = 0; i < Math.max(1, o.warmup); i++) await step();
     return await profileKernels(step);
   } finally {
-    optimizer.dispose();
+    optimizer.sgd.dispose();
     tf.dispose([data.x, data.y]);
     model.dispose();
   }

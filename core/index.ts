@@ -8,3 +8,4 @@ export * from './rng.js';
 export * from './atomic.js';
 export * from './paths.js';
 export * from './webgpu/index.js';
+export * from './train/index.js';

@@ -309,3 +309,17 @@ export async function writeChartPng(path: string, spec: LineChartSpec): Promise<
 export async function writeChartGridPng(path: string, grid: ChartGridSpec): Promise<void> {
   await writeSvgPng(path, renderChartGrid(grid));
 }
+
+/**
+ * Trailing mean over `k` points (k <= 1: the points as given): per-iteration training curves are
+ * too noisy to read.
+ */
+export function smooth(points: ReadonlyArray<readonly [number, number]>, k: number): [number, number][] {
+  if (k <= 1) return points.map(([x, y]) => [x, y]);
+  return points.map(([x], i) => {
+    const from = Math.max(0, i - k + 1);
+    let s = 0;
+    for (let j = from; j <= i; j++) s += points[j][1];
+    return [x, s / (i - from + 1)];
+  });
+}

@@ -1,6 +1,3 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-
 export interface ProgressOptions {
   total: number;
   label?: string;
@@ -149,17 +146,4 @@ function formatMetric(v: number): string {
   const a = Math.abs(v);
   if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(3);
   return v.toFixed(4);
-}
-
-/** Appends one JSON object per line, each stamped with the wall-clock time. */
-export class MetricsWriter {
-  readonly path: string;
-  constructor(path: string) {
-    this.path = path;
-    mkdirSync(dirname(path), { recursive: true });
-  }
-
-  write(record: Record<string, unknown>): void {
-    appendFileSync(this.path, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
-  }
 }

@@ -20,6 +20,8 @@ export interface DemoOptions {
   seed: number;
   /** Reported in the summary. */
   backend: string;
+  /** Stops the training stage with its checkpoint (the CLI: SIGINT/SIGTERM). */
+  signal?: AbortSignal;
   silent?: boolean;
   log?: (line: string) => void;
 }
@@ -94,6 +96,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     seed: opts.seed,
     silent: opts.silent,
     info: { backend: opts.backend },
+    signal: opts.signal,
     log,
   });
 

@@ -16,5 +16,5 @@ export * from './draw.js';
 export * from './demo.js';
 export * from './init.js';
 export * from './train/train-detector.js';
-export type { TrainResult, StopReason } from './train/trainer.js';
+export type { TrainResult } from './train/trainer.js';
 export * from './eval/index.js';

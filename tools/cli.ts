@@ -1,10 +1,25 @@
 import { Command, CommanderError, Option } from 'commander';
 import { describeError, ResdetError, UsageError } from '../core/errors.js';
 import { resdetVersion } from '../core/paths.js';
-import { commands } from './commands/index.js';
+import { commandTable } from './commands/index.js';
 
-/** Builds the `resdet` program (exported so tests can drive it in-process). */
-export function buildProgram(): Command {
+/** The subcommand named in argv: the first word that is not a global option or its value. */
+export function commandInArgv(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--backend') i++;
+    else if (a === 'help') return argv[i + 1];
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the `resdet` program (exported so tests can drive it in-process). Only the command
+ * named by `load` (or every one, for '*') has its module loaded and registered with its options;
+ * the others are listed by name and description, which is all `resdet --help` shows.
+ */
+export async function buildProgram(load: string | undefined = '*'): Promise<Command> {
   const program = new Command('resdet');
   program
     .description('ResNet classifiers and Faster R-CNN detectors on TensorFlow.js')
@@ -21,7 +36,10 @@ export function buildProgram(): Command {
     .option('--verbose', 'more detail on stderr')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of commands) command.register(program);
+  for (const entry of commandTable) {
+    if (load === '*' || load === entry.name) (await entry.load()).register(program);
+    else program.command(entry.name).description(entry.description);
+  }
   for (const sub of program.commands) applyExitOverride(sub);
   return program;
 }
@@ -33,7 +51,7 @@ function applyExitOverride(cmd: Command): void {
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 usage error. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(commandInArgv(argv) ?? '');
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { type BackendName, initBackend, requestedBackend } from '../core/backend.js';
+import type { BackendName } from '../core/backend.js';
 import { UsageError } from '../core/errors.js';
-import { MAX_WASM_THREADS } from '../core/kernels/wasm-threads.js';
+import { MAX_WASM_THREADS } from '../core/kernels/wasm-thread-limit.js';
 
 /** Options every command sees (declared on the root program). */
 export interface GlobalOptions {
@@ -17,6 +17,8 @@ export function globalOptions(cmd: Command): GlobalOptions {
 /** Initialises the backend the user asked for (flag > RESDET_BACKEND > auto). */
 export async function useBackend(cmd: Command): Promise<BackendName> {
   const { backend } = globalOptions(cmd);
+  // Loaded here, not at the top: commands without a model (eval, data stats) never load TF.js.
+  const { initBackend, requestedBackend } = await import('../core/backend.js');
   const selection = await initBackend(requestedBackend(backend));
   return selection.backend;
 }

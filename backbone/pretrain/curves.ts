@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { ResdetError } from '../../core/errors.js';
-import type { ChartSeries, LineChartSpec } from '../../core/plot.js';
+import { type ChartSeries, type LineChartSpec, smooth } from '../../core/plot.js';
+import { metricsPath, readMetrics } from '../../core/train/metrics.js';
 
 /** The error curves of one run, from its metrics.jsonl. Points are [iteration, error in %]. */
 export interface RunCurves {
@@ -13,61 +13,25 @@ export interface RunCurves {
   itersPerEpoch?: number;
 }
 
-interface MetricsRecord {
-  type?: string;
-  split?: string;
-  iteration?: number;
-  epoch?: number;
-  error?: number;
-  top1Error?: number;
-}
-
 export function readRunCurves(given: string, name?: string): RunCurves {
-  // A run directory stands for its metrics.jsonl.
-  const path = existsSync(given) && statSync(given).isDirectory() ? join(given, 'metrics.jsonl') : given;
-  if (!existsSync(path)) {
-    throw new ResdetError(
-      `${path}: metrics file not found`,
-      'give DIR/metrics.jsonl of a `resdet pretrain` run',
-    );
-  }
+  const path = metricsPath(given);
   const curves: RunCurves = { name: name ?? basename(dirname(path)), train: [], val: [], test: [] };
-  readFileSync(path, 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      if (!line.trim()) return;
-      let r: MetricsRecord;
-      try {
-        r = JSON.parse(line) as MetricsRecord;
-      } catch {
-        throw new ResdetError(`${path}:${i + 1}: not a JSON line`);
+  for (const r of readMetrics(path)) {
+    if (typeof r.iteration !== 'number') continue;
+    if (r.type === 'train' && typeof r.error === 'number') {
+      curves.train.push([r.iteration, 100 * r.error]);
+      if (!curves.itersPerEpoch && typeof r.epoch === 'number' && r.epoch > 0) {
+        curves.itersPerEpoch = r.iteration / r.epoch;
       }
-      if (typeof r.iteration !== 'number') return;
-      if (r.type === 'train' && typeof r.error === 'number') {
-        curves.train.push([r.iteration, 100 * r.error]);
-        if (!curves.itersPerEpoch && typeof r.epoch === 'number' && r.epoch > 0) {
-          curves.itersPerEpoch = r.iteration / r.epoch;
-        }
-      } else if (r.type === 'eval' && typeof r.top1Error === 'number') {
-        const target = r.split === 'val' ? curves.val : r.split === 'test' ? curves.test : undefined;
-        target?.push([r.iteration, 100 * r.top1Error]);
-      }
-    });
+    } else if (r.type === 'eval' && typeof r.top1Error === 'number') {
+      const target = r.split === 'val' ? curves.val : r.split === 'test' ? curves.test : undefined;
+      target?.push([r.iteration, 100 * r.top1Error]);
+    }
+  }
   if (curves.train.length === 0 && curves.test.length === 0 && curves.val.length === 0) {
     throw new ResdetError(`${path}: no training or evaluation records`);
   }
   return curves;
-}
-
-/** Smooths a noisy per-window training curve with a trailing mean over `k` points. */
-function smooth(points: [number, number][], k: number): [number, number][] {
-  if (k <= 1) return points;
-  return points.map(([x], i) => {
-    const from = Math.max(0, i - k + 1);
-    let s = 0;
-    for (let j = from; j <= i; j++) s += points[j][1];
-    return [x, s / (i - from + 1)];
-  });
 }
 
 /**

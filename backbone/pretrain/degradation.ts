@@ -5,7 +5,8 @@ import { writeChartGridPng } from '../../core/plot.js';
 import { curvesChart, readRunCurves } from './curves.js';
 import type { ScheduleKind } from './recipes.js';
 import { pretrain } from './run.js';
-import { METRICS_FILE } from './trainer.js';
+import { METRICS_FILE } from '../../core/train/metrics.js';
+import { pretrainStopName } from './trainer.js';
 
 export interface DegradationOptions {
   /** `fashion-mnist[:DIR]` or `cifar10:DIR`. */
@@ -23,6 +24,8 @@ export interface DegradationOptions {
   testSubset?: number;
   width?: number;
   seed?: number;
+  /** Stops the run in progress (with its checkpoint) and the experiment. */
+  signal?: AbortSignal;
   silent?: boolean;
   log?: (line: string) => void;
 }
@@ -54,6 +57,7 @@ export async function degradationExperiment(o: DegradationOptions): Promise<Degr
   const perRun = o.maxMinutes !== undefined ? o.maxMinutes / archs.length : undefined;
   const runs: DegradationRun[] = [];
   for (const arch of archs) {
+    if (o.signal?.aborted) break;
     const dir = join(o.out, arch);
     const resume = existsSync(join(dir, CONFIG_FILE));
     log(`${arch}: ${resume ? 'resuming' : 'training'} in ${dir}`);
@@ -74,6 +78,7 @@ export async function degradationExperiment(o: DegradationOptions): Promise<Degr
       width: o.width,
       seed: o.seed,
       maxMinutes: perRun,
+      signal: o.signal,
       silent: o.silent,
       log,
     });
@@ -82,7 +87,7 @@ export async function degradationExperiment(o: DegradationOptions): Promise<Degr
       arch,
       dir,
       iteration: r.state.iteration,
-      stopped: r.stopped,
+      stopped: pretrainStopName(r),
       trainError: curves.train.length ? curves.train[curves.train.length - 1][1] / 100 : null,
       testError: curves.test.length ? curves.test[curves.test.length - 1][1] / 100 : null,
     });

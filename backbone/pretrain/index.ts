@@ -12,6 +12,4 @@ export {
   pretrain,
   type RunSettings,
 } from './run.js';
-export * from './schedule.js';
-export { type NamedVariable, Sgd, type SgdOptions } from './sgd.js';
 export { ensureStridedSliceGradient } from './strided-slice-grad.js';

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { ResdetError } from '../../core/errors.js';
 import type { SafetensorsFile } from '../../core/safetensors.js';
 import { type ResNetConfig, RESNET_ARCHS, resnetConfig, validateConfig } from '../config.js';
+import { trainableParams } from '../params.js';
 import { buildResNet, type ResNet } from '../resnet.js';
 import type { ClassifierNet } from './net.js';
 
@@ -59,10 +60,7 @@ export class ResNetClassifier implements ClassifierNet {
   }
 
   params() {
-    return this.net.params
-      .all()
-      .filter((e) => !e.buffer && e.variable.trainable)
-      .map((e) => ({ name: e.name, variable: e.variable }));
+    return trainableParams(this.net.params.all());
   }
 
   stateDict() {

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { SafeTensor, SafetensorsFile } from '../../core/safetensors.js';
-import type { NamedVariable } from './sgd.js';
+import type { NamedParam } from '../../core/train/sgd.js';
 
 /** What pretraining needs from a classifier network (the backbone's ResNet, wrapped in model.ts). */
 export interface ClassifierNet {
@@ -10,7 +10,7 @@ export interface ClassifierNet {
   /** Logits [N, classes]; `training` uses batch statistics and updates BN running averages. */
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D;
   /** Trainable parameters by torchvision state_dict name. */
-  params(): NamedVariable[];
+  params(): NamedParam[];
   /** Parameters and BN buffers by torchvision name, as safetensors tensors. */
   stateDict(): Promise<Record<string, SafeTensor>>;
   loadStateDict(file: SafetensorsFile): void;

@@ -1,7 +1,7 @@
 import { UsageError } from '../../core/errors.js';
 import type { SmallAugment } from '../../data/classification/augment.js';
 import type { EvalTransform, ScaleAugment } from '../../data/classification/file-augment.js';
-import type { DecayRule, ScheduleSpec, WarmupRule } from './schedule.js';
+import type { DecayRule, ScheduleSpec, WarmupRule } from '../../core/train/schedule.js';
 
 export type RecipeName = 'imagenet' | 'cifar';
 export type ScheduleKind = 'steps' | 'cosine' | 'plateau' | 'constant';

@@ -15,9 +15,11 @@ import { loadClassificationData } from '../../data/classification/spec.js';
 import { type ClassificationSet, selectExamples, setLength } from '../../data/classification/types.js';
 import { classifierFromConfig, pretrainConfig, ResNetClassifier } from './model.js';
 import { buildSchedule, defaultRecipeFor, getRecipe, type Recipe, type ScheduleKind } from './recipes.js';
-import { Sgd } from './sgd.js';
+import { METRICS_FILE, MetricsLog } from '../../core/train/metrics.js';
+import { readResumeState } from '../../core/train/resume.js';
+import { Sgd, uniformDecay } from '../../core/train/sgd.js';
 import { initialRunState, mixSeed, type RunState } from './state.js';
-import { batchesPerEpoch, METRICS_FILE, type TrainResult, trainLoop, truncateMetrics } from './trainer.js';
+import { batchesPerEpoch, type TrainResult, trainLoop } from './trainer.js';
 
 /** torchvision's ImageNet statistics, used for image-file datasets (no pass over the files). */
 export const IMAGENET_NORM: Normalisation = { mean: IMAGENET_MEAN, std: IMAGENET_STD };
@@ -37,6 +39,13 @@ export interface PretrainOptions {
   warmupIterations?: number;
   resume?: boolean;
   maxMinutes?: number;
+  /**
+   * With maxMinutes: once the speed is measured, shorten the run to what fits in the time and
+   * rebuild its schedule (lr steps, cosine) for that length, so it ends with its rate decayed.
+   */
+  fitToTime?: boolean;
+  /** Stops the run, with a checkpoint, after the iteration in progress (the CLI: SIGINT/SIGTERM). */
+  signal?: AbortSignal;
   subset?: number;
   /** Held-out validation images taken from the training set (default: the recipe's, CIFAR 5000). */
   valSplit?: number;
@@ -198,18 +207,22 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
 
   let net: ResNetClassifier;
   let state: RunState;
-  const sgd = new Sgd({ momentum: recipe.momentum, weightDecay: recipe.weightDecay });
+  const sgdOptions = { momentum: recipe.momentum, weightDecay: uniformDecay(recipe.weightDecay) };
+  let sgd: Sgd;
   if (previous) {
     const ckpt = loadCheckpoint(outDir, { optimizer: true });
     net = classifierFromConfig(s.arch, ckpt.config.model);
     net.loadStateDict(ckpt.weights);
-    if (ckpt.optimizer) sgd.loadStateDict(ckpt.optimizer, net.params());
+    sgd = new Sgd(net.params(), sgdOptions);
+    if (ckpt.optimizer) sgd.loadStateFile(ckpt.optimizer);
+    const resume = readResumeState(ckpt.config.training, outDir);
+    if (!resume) throw new ResdetError(`${outDir}/${CONFIG_FILE}: no run state to resume`);
+    // The task's own state (epoch, position in it, schedule decisions) next to the common one.
     state = ckpt.config.training?.state as RunState;
-    if (!state || typeof state.iteration !== 'number') {
-      throw new ResdetError(`${outDir}/${CONFIG_FILE}: no run state to resume`);
-    }
-    truncateMetrics(join(outDir, METRICS_FILE), state.iteration);
-    log(`resuming ${s.arch} at iteration ${state.iteration}/${s.totalIterations} (epoch ${state.epoch + 1})`);
+    new MetricsLog(join(outDir, METRICS_FILE)).truncateAfter(resume.iteration);
+    log(
+      `resuming ${s.arch} at iteration ${resume.iteration}/${s.totalIterations} (epoch ${state.epoch + 1})`,
+    );
   } else {
     mkdirSync(outDir, { recursive: true });
     const config = pretrainConfig(s.arch, {
@@ -219,15 +232,18 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       width: s.width ?? undefined,
     });
     net = new ResNetClassifier(s.arch, config);
+    sgd = new Sgd(net.params(), sgdOptions);
     state = initialRunState(s.seed);
   }
-  const schedule = buildSchedule(recipe, {
-    lr: s.lr,
-    totalIterations: s.totalIterations,
-    schedule: s.schedule,
-    depth: net.depth,
-    warmupIterations: s.warmupIterations,
-  });
+  const scheduleFor = (totalIterations: number) =>
+    buildSchedule(recipe, {
+      lr: s.lr,
+      totalIterations,
+      schedule: s.schedule,
+      depth: net.depth,
+      warmupIterations: s.warmupIterations,
+    });
+  const schedule = scheduleFor(s.totalIterations);
   const side = train.kind === 'memory' ? train.height : recipe.scale.crop;
   const pad3 = (v: readonly number[]): [number, number, number] =>
     v.length === 3 ? (v as [number, number, number]) : [v[0], v[0], v[0]];
@@ -246,23 +262,31 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       totalIterations: s.totalIterations,
       state,
       outDir,
-      checkpoint: {
+      // The total (and the schedule built for it) as the run stands at the save, so --resume
+      // continues a run that fit-to-time shortened with the same schedule.
+      checkpoint: (totalIterations) => ({
         kind: 'classifier',
         arch: s.arch,
         classes: train.classes,
         preprocessing: { mean: pad3(norm.mean), std: pad3(norm.std), inputSize: side },
         model: net.modelConfig(),
-        training: { settings: s, schedule, recipe: recipe.name },
+        training: {
+          settings: { ...s, totalIterations },
+          schedule: totalIterations === s.totalIterations ? schedule : scheduleFor(totalIterations),
+          recipe: recipe.name,
+        },
         extra: { normalisation: norm, dataset: data.spec, task: 'pretrain' },
-      },
+      }),
       maxMinutes: opts.maxMinutes,
+      fitToTime: opts.fitToTime && opts.maxMinutes !== undefined ? { rebuild: scheduleFor } : undefined,
+      signal: opts.signal,
       checkpointEvery: s.checkpointEvery ?? undefined,
       evalLimit: undefined,
       workers: opts.workers,
       silent: opts.silent,
       log,
     });
-    return { ...result, settings: s, outDir };
+    return { ...result, settings: { ...s, totalIterations: result.totalIterations }, outDir };
   } finally {
     net.dispose();
     sgd.dispose();

@@ -1,4 +1,4 @@
-import { initialScheduleState, type ScheduleState } from './schedule.js';
+import { initialScheduleState, type ScheduleState } from '../../core/train/schedule.js';
 
 /** Where a run stands; stored in the checkpoint's `training` field so --resume continues it. */
 export interface RunState {

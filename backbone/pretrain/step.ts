@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../../data/classification/augment.js';
 import type { ClassifierNet } from './net.js';
-import type { NamedVariable } from './sgd.js';
+import type { NamedParam } from '../../core/train/sgd.js';
 
 export interface StepResult {
   /** Mean cross-entropy over the batch. */
@@ -19,7 +19,7 @@ export interface StepResult {
  */
 export async function computeGradients(
   net: ClassifierNet,
-  params: NamedVariable[],
+  params: NamedParam[],
   batch: Batch,
   microBatch: number,
 ): Promise<StepResult> {

@@ -1,11 +1,23 @@
-import { backendComputesValues } from '../../core/backend.js';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../core/atomic.js';
 import { type CheckpointConfigInput, saveCheckpoint } from '../../core/checkpoint.js';
 import { ResdetError } from '../../core/errors.js';
-import { MetricsWriter, Progress } from '../../core/progress.js';
 import { Rng } from '../../core/rng.js';
+import {
+  type ComputedStep,
+  type FitToTime,
+  runTrainLoop,
+  type StopReason,
+  type TrainLoopResult,
+  type TrainTask,
+} from '../../core/train/loop.js';
+import { METRICS_FILE, MetricsLog } from '../../core/train/metrics.js';
+import {
+  learningRate,
+  observeTrainError,
+  observeValError,
+  type ScheduleSpec,
+} from '../../core/train/schedule.js';
+import type { Sgd } from '../../core/train/sgd.js';
 import type { Batch, Normalisation } from '../../data/classification/augment.js';
 import type { AugmentPlan } from '../../data/classification/batches.js';
 import { BatchSource } from '../../data/classification/loader.js';
@@ -13,12 +25,10 @@ import { type ClassificationSet, setLength } from '../../data/classification/typ
 import { type EvalResult, evaluateClassifier } from './evaluate.js';
 import type { ClassifierNet } from './net.js';
 import { Prefetcher } from './prefetch.js';
-import { learningRate, observeTrainError, observeValError, type ScheduleSpec } from './schedule.js';
-import type { Sgd } from './sgd.js';
 import { mixSeed, type RunState } from './state.js';
 import { computeGradients } from './step.js';
 
-export const METRICS_FILE = 'metrics.jsonl';
+export { METRICS_FILE };
 
 export interface TrainLoopOptions {
   net: ClassifierNet;
@@ -36,9 +46,18 @@ export interface TrainLoopOptions {
   totalIterations: number;
   state: RunState;
   outDir: string;
-  /** Everything in the checkpoint's config.json besides the run state. */
-  checkpoint: Omit<CheckpointConfigInput, 'training'> & { training: Record<string, unknown> };
+  /**
+   * Everything in the checkpoint's config.json besides the run state; called at each save with
+   * the run's current total (fit-to-time may have lowered it).
+   */
+  checkpoint: (totalIterations: number) => Omit<CheckpointConfigInput, 'training'> & {
+    training: Record<string, unknown>;
+  };
   maxMinutes?: number;
+  /** With maxMinutes: shrink the run and rebuild its schedule for the new total (see core/train). */
+  fitToTime?: { rebuild: (totalIterations: number) => ScheduleSpec };
+  /** Stops the run, with a checkpoint, after the iteration in progress. */
+  signal?: AbortSignal;
   /** Also checkpoint every this many iterations (besides every epoch). */
   checkpointEvery?: number;
   /** Evaluate at most this many test/val images per epoch. */
@@ -52,12 +71,24 @@ export interface TrainLoopOptions {
   log?: (line: string) => void;
 }
 
-export type StopReason = 'done' | 'time' | 'SIGINT' | 'SIGTERM';
-
 export interface TrainResult {
   stopped: StopReason;
+  /** The AbortSignal's reason when stopped is 'aborted' (the CLI's: 'SIGINT' or 'SIGTERM'). */
+  abortReason?: unknown;
+  /** The run's total at the end (fit-to-time may have lowered it). */
+  totalIterations: number;
   state: RunState;
   lastEval?: { val?: EvalResult; test?: EvalResult };
+}
+
+/**
+ * The stop reason under pretraining's names from before core/train (`resdet pretrain --json`'s
+ * `stopped`): 'done', 'time', or the abort reason (the CLI's signal name, 'SIGINT' or 'SIGTERM').
+ */
+export function pretrainStopName(r: Pick<TrainResult, 'stopped' | 'abortReason'>): string {
+  if (r.stopped === 'time-limit') return 'time';
+  if (r.stopped === 'aborted') return String(r.abortReason ?? 'aborted');
+  return 'done';
 }
 
 /** Batches per epoch: the last partial batch is dropped (BN wants full batches), at least one. */
@@ -71,25 +102,10 @@ export function epochOrder(seed: number, epoch: number, n: number): number[] {
 }
 
 /**
- * Drops metrics records past `iteration`: after a kill, the records written between the last
- * checkpoint and the kill describe iterations the resumed run does again.
+ * Classifier pretraining as a task of core/train's loop: batches in a seeded order per epoch,
+ * a `train` record every `logEvery` iterations, an `epoch` record, evaluation and the plateau
+ * rule at each epoch's end, checkpoints every epoch (and every `checkpointEvery` iterations).
  */
-export function truncateMetrics(path: string, iteration: number): void {
-  if (!existsSync(path)) return;
-  const kept = readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => {
-      if (!line.trim()) return false;
-      try {
-        const rec = JSON.parse(line) as { iteration?: number };
-        return rec.iteration === undefined || rec.iteration <= iteration;
-      } catch {
-        return false;
-      }
-    });
-  writeFileAtomic(path, [kept.map((l) => `${l}\n`).join('')]);
-}
-
 export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const state = o.state;
@@ -97,55 +113,37 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
   const bs = Math.min(o.batchSize, n);
   const perEpoch = batchesPerEpoch(n, bs);
   const params = o.net.params();
-  const metrics = new MetricsWriter(join(o.outDir, METRICS_FILE));
+  const metrics = new MetricsLog(join(o.outDir, METRICS_FILE));
   const logEvery = o.logEvery ?? Math.max(1, Math.min(20, Math.floor(perEpoch / 4)));
-  const sessionStart = performance.now();
+  let schedule = o.schedule;
+  let total = o.totalIterations;
   let sessionSecondsAtSave = 0;
-  let lastSavedIteration = state.iteration;
   let lastEval: TrainResult['lastEval'];
+  let epochEnded = false;
+  // nonFinite() reads the weights right before each save; save() writes what it read.
+  let pendingWeights: Awaited<ReturnType<ClassifierNet['stateDict']>> | undefined;
 
-  const progress = new Progress({
-    total: o.totalIterations * bs,
-    start: state.iteration * bs,
-    label: 'train',
-    unit: 'img',
-    silent: o.silent,
-  });
-
-  let stopSignal: 'SIGINT' | 'SIGTERM' | undefined;
-  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
-    if (stopSignal) process.exit(sig === 'SIGINT' ? 130 : 143);
-    stopSignal = sig;
-    progress.log(`${sig}: saving a checkpoint after this iteration (send it again to quit at once)`);
-  };
-  const onInt = () => onSignal('SIGINT');
-  const onTerm = () => onSignal('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-
-  const save = async () => {
-    const now = (performance.now() - sessionStart) / 1000;
-    state.trainSeconds += now - sessionSecondsAtSave;
-    sessionSecondsAtSave = now;
-    const weights = await o.net.stateDict();
-    // A finite loss can come with overflowed BN statistics; such weights are not a checkpoint.
-    for (const [name, t] of Object.entries(weights)) {
-      if (t.data instanceof Float32Array && !t.data.every(Number.isFinite) && backendComputesValues()) {
-        throw new ResdetError(
-          `${name} holds NaN or infinite values at iteration ${state.iteration} (epoch ${state.epoch + 1}); ` +
-            `training diverged. The last good checkpoint in ${o.outDir} is from iteration ${lastSavedIteration}`,
-          'lower the learning rate (--lr); --resume continues from that checkpoint',
-        );
-      }
+  const source = new BatchSource(o.train, o.norm, o.plan, o.workers ?? 1);
+  let prefetch: { epoch: number; batches: Prefetcher<Batch> } | undefined;
+  const batchAt = (epoch: number, k: number): Promise<Batch> => {
+    if (prefetch?.epoch !== epoch) {
+      const order = epochOrder(state.seed, epoch, n);
+      prefetch = {
+        epoch,
+        batches: new Prefetcher<Batch>(
+          (j) => source.train(order.slice(j * bs, (j + 1) * bs), mixSeed(state.seed, epoch, j, 1)),
+          perEpoch,
+          2,
+        ),
+      };
     }
-    saveCheckpoint(
-      o.outDir,
-      { ...o.checkpoint, training: { ...o.checkpoint.training, state: { ...state } } },
-      weights,
-      await o.sgd.stateDict(),
-    );
-    lastSavedIteration = state.iteration;
+    return prefetch.batches.get(k);
   };
+
+  let winLoss = 0;
+  let winWrong = 0;
+  let winImages = 0;
+  let winStart = performance.now();
 
   const evaluateEpoch = async () => {
     const opts = { batchSize: o.evalBatchSize ?? Math.max(bs, 100), limit: o.evalLimit };
@@ -171,118 +169,166 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainResult> {
     return out;
   };
 
-  let stopped: StopReason = 'done';
-  const source = new BatchSource(o.train, o.norm, o.plan, o.workers ?? 1);
-  try {
-    while (state.iteration < o.totalIterations) {
-      const order = epochOrder(state.seed, state.epoch, n);
-      const epochSeed = state.epoch;
-      const prefetch = new Prefetcher<Batch>(
-        (k) => source.train(order.slice(k * bs, (k + 1) * bs), mixSeed(state.seed, epochSeed, k, 1)),
-        perEpoch,
-        2,
-      );
-      let winLoss = 0;
-      let winWrong = 0;
-      let winImages = 0;
-      let winStart = performance.now();
-      while (state.batchInEpoch < perEpoch && state.iteration < o.totalIterations) {
-        const batch = await prefetch.get(state.batchInEpoch);
-        // Let the event loop run (signal handlers, timers): in-memory batches resolve as microtasks.
-        await new Promise((resolve) => setImmediate(resolve));
-        const lr = learningRate(o.schedule, state.schedule, state.iteration, o.totalIterations);
-        const step = await computeGradients(o.net, params, batch, o.microBatch);
-        if (!Number.isFinite(step.loss) && backendComputesValues()) {
-          for (const g of step.grads.values()) g.dispose();
-          throw new ResdetError(
-            `training loss became ${step.loss} at iteration ${state.iteration + 1} (epoch ${state.epoch + 1}, lr ${lr}); ` +
-              `stopped without applying the update. The last good checkpoint in ${o.outDir} is from iteration ${lastSavedIteration}`,
-            'lower the learning rate (--lr), or check the data for corrupt images; --resume continues from that checkpoint',
-          );
-        }
-        o.sgd.step(params, step.grads, lr);
-        for (const g of step.grads.values()) g.dispose();
-        const m = batch.y.length;
-        state.iteration++;
-        state.batchInEpoch++;
-        state.epochLoss += step.loss * m;
-        state.epochWrong += step.wrong;
-        state.epochImages += m;
-        winLoss += step.loss * m;
-        winWrong += step.wrong;
-        winImages += m;
-        if (observeTrainError(o.schedule, state.schedule, state.iteration - 1, winWrong / winImages)) {
-          progress.log(`warm-up ended at iteration ${state.iteration} (training error below the threshold)`);
-        }
-        progress.tick(m, { loss: step.loss, err: step.wrong / m, lr });
-        if (state.iteration % logEvery === 0 || state.batchInEpoch === perEpoch) {
-          const secs = (performance.now() - winStart) / 1000;
-          metrics.write({
-            type: 'train',
-            epoch: state.epoch + state.batchInEpoch / perEpoch,
-            iteration: state.iteration,
-            lr,
-            loss: winLoss / winImages,
-            error: winWrong / winImages,
-            imgPerSec: secs > 0 ? winImages / secs : null,
-          });
-          winLoss = 0;
-          winWrong = 0;
-          winImages = 0;
-          winStart = performance.now();
-        }
-        if (o.checkpointEvery && state.iteration % o.checkpointEvery === 0) await save();
-        if (stopSignal) break;
-        if (o.maxMinutes !== undefined && (performance.now() - sessionStart) / 60000 >= o.maxMinutes) {
-          stopped = 'time';
-          break;
-        }
-      }
-      if (stopSignal) {
-        stopped = stopSignal;
-        break;
-      }
-      if (state.batchInEpoch >= perEpoch || state.iteration >= o.totalIterations) {
-        const epochDone = state.batchInEpoch >= perEpoch;
-        metrics.write({
-          type: 'epoch',
-          epoch: state.epoch + (epochDone ? 1 : state.batchInEpoch / perEpoch),
-          iteration: state.iteration,
-          loss: state.epochImages ? state.epochLoss / state.epochImages : null,
-          error: state.epochImages ? state.epochWrong / state.epochImages : null,
-        });
-        lastEval = await evaluateEpoch();
-        const summary = [`epoch ${state.epoch + 1}`, `iteration ${state.iteration}/${o.totalIterations}`];
-        summary.push(`train err ${((100 * state.epochWrong) / Math.max(1, state.epochImages)).toFixed(2)}%`);
-        if (lastEval.val) summary.push(`val err ${(100 * lastEval.val.top1Error).toFixed(2)}%`);
-        if (lastEval.test) summary.push(`test err ${(100 * lastEval.test.top1Error).toFixed(2)}%`);
-        progress.log(summary.join(', '));
-        const plateauOn = lastEval.val ?? lastEval.test;
-        if (plateauOn && observeValError(o.schedule, state.schedule, plateauOn.top1Error)) {
-          progress.log(`validation error plateaued: learning rate divided by 10`);
-        }
-        if (epochDone) {
-          state.epoch++;
-          state.batchInEpoch = 0;
-          state.epochLoss = 0;
-          state.epochWrong = 0;
-          state.epochImages = 0;
-        }
-        await save();
-      }
-      if (stopped === 'time') break;
+  /** The end of an epoch (or of the run): the epoch record, evaluation, the plateau rule. */
+  const finishEpoch = async (note: (line: string) => void) => {
+    const epochDone = state.batchInEpoch >= perEpoch;
+    metrics.write({
+      type: 'epoch',
+      epoch: state.epoch + (epochDone ? 1 : state.batchInEpoch / perEpoch),
+      iteration: state.iteration,
+      loss: state.epochImages ? state.epochLoss / state.epochImages : null,
+      error: state.epochImages ? state.epochWrong / state.epochImages : null,
+    });
+    lastEval = await evaluateEpoch();
+    const summary = [`epoch ${state.epoch + 1}`, `iteration ${state.iteration}/${total}`];
+    summary.push(`train err ${((100 * state.epochWrong) / Math.max(1, state.epochImages)).toFixed(2)}%`);
+    if (lastEval.val) summary.push(`val err ${(100 * lastEval.val.top1Error).toFixed(2)}%`);
+    if (lastEval.test) summary.push(`test err ${(100 * lastEval.test.top1Error).toFixed(2)}%`);
+    note(summary.join(', '));
+    const plateauOn = lastEval.val ?? lastEval.test;
+    if (plateauOn && observeValError(schedule, state.schedule, plateauOn.top1Error)) {
+      note('validation error plateaued: learning rate divided by 10');
     }
-    if (stopped !== 'done' || lastSavedIteration !== state.iteration) await save();
+    if (epochDone) {
+      state.epoch++;
+      state.batchInEpoch = 0;
+      state.epochLoss = 0;
+      state.epochWrong = 0;
+      state.epochImages = 0;
+    }
+  };
+
+  const task: TrainTask<ComputedStep & { lr: number; wrong: number }> = {
+    async compute(ctx) {
+      const batch = await batchAt(state.epoch, state.batchInEpoch);
+      const lr = learningRate(schedule, state.schedule, state.iteration, ctx.total);
+      const step = await computeGradients(o.net, params, batch, o.microBatch);
+      const m = batch.y.length;
+      return {
+        loss: step.loss,
+        units: m,
+        show: { loss: step.loss, err: step.wrong / m, lr },
+        apply: () => o.sgd.step(step.grads, lr),
+        dispose: () => {
+          for (const g of step.grads.values()) g.dispose();
+        },
+        lr,
+        wrong: step.wrong,
+      };
+    },
+    diverged({ loss, lr }, ctx) {
+      return new ResdetError(
+        `training loss became ${loss} at iteration ${state.iteration + 1} (epoch ${state.epoch + 1}, lr ${lr}); ` +
+          `stopped without applying the update. The last good checkpoint in ${o.outDir} is from iteration ${ctx.lastSaved}`,
+        'lower the learning rate (--lr), or check the data for corrupt images; --resume continues from that checkpoint',
+      );
+    },
+    afterStep(step, ctx) {
+      const { lr, wrong, units: m } = step;
+      state.iteration++;
+      state.batchInEpoch++;
+      state.epochLoss += step.loss * m;
+      state.epochWrong += wrong;
+      state.epochImages += m;
+      winLoss += step.loss * m;
+      winWrong += wrong;
+      winImages += m;
+      if (observeTrainError(schedule, state.schedule, state.iteration - 1, winWrong / winImages)) {
+        ctx.note(`warm-up ended at iteration ${state.iteration} (training error below the threshold)`);
+      }
+      epochEnded = state.batchInEpoch >= perEpoch || state.iteration >= ctx.total;
+      if (state.iteration % logEvery === 0 || state.batchInEpoch === perEpoch) {
+        const secs = (performance.now() - winStart) / 1000;
+        metrics.write({
+          type: 'train',
+          epoch: state.epoch + state.batchInEpoch / perEpoch,
+          iteration: state.iteration,
+          lr,
+          loss: winLoss / winImages,
+          error: winWrong / winImages,
+          imgPerSec: secs > 0 ? winImages / secs : null,
+        });
+        winLoss = 0;
+        winWrong = 0;
+        winImages = 0;
+        winStart = performance.now();
+      }
+    },
+    evaluation: { due: () => epochEnded, run: (ctx) => finishEpoch(ctx.note), atEnd: false },
+    checkpoint: {
+      due: (ctx) =>
+        epochEnded || (o.checkpointEvery !== undefined && ctx.iteration % o.checkpointEvery === 0),
+      async save(ctx) {
+        const now = ctx.elapsedSeconds();
+        state.trainSeconds += now - sessionSecondsAtSave;
+        sessionSecondsAtSave = now;
+        const config = o.checkpoint(total);
+        saveCheckpoint(
+          o.outDir,
+          { ...config, training: { ...config.training, state: { ...state } } },
+          pendingWeights ?? (await o.net.stateDict()),
+          await o.sgd.stateDict(),
+        );
+        pendingWeights = undefined;
+      },
+    },
+    async nonFinite() {
+      // A finite loss can come with overflowed BN statistics; such weights are not a checkpoint.
+      pendingWeights = await o.net.stateDict();
+      return Object.entries(pendingWeights)
+        .filter(([, t]) => t.data instanceof Float32Array && !t.data.every(Number.isFinite))
+        .map(([name]) => name);
+    },
+    nonFiniteError(names, ctx) {
+      return new ResdetError(
+        `${names[0]} holds NaN or infinite values at iteration ${state.iteration} (epoch ${state.epoch + 1}); ` +
+          `training diverged. The last good checkpoint in ${o.outDir} is from iteration ${ctx.lastSaved}`,
+        'lower the learning rate (--lr); --resume continues from that checkpoint',
+      );
+    },
+  };
+
+  const fitToTime: FitToTime | undefined = o.fitToTime && {
+    maxTotal: o.totalIterations,
+    // Refit while the first decay is ahead (cosine and plateau: the first half of the run).
+    refitUntil: (t) => (schedule.decay.kind === 'steps' ? (schedule.decay.milestones[0] ?? t) - 1 : t / 2),
+    adopt: (t, ctx) => {
+      total = t;
+      schedule = o.fitToTime!.rebuild(t);
+      ctx.note(
+        `fitting the run to --max-minutes ${o.maxMinutes}: ${t} iterations` +
+          (schedule.decay.kind === 'steps' ? `, lr steps at ${schedule.decay.milestones.join(', ')}` : ''),
+      );
+    },
+  };
+
+  let result: TrainLoopResult;
+  try {
+    // A checkpoint saved by a signal right at an epoch's last batch (before core/train/ did the
+    // epoch's end in the same iteration): finish that epoch first.
+    if (state.batchInEpoch >= perEpoch && state.iteration < total) await finishEpoch(log);
+    result = await runTrainLoop({
+      task,
+      startIteration: state.iteration,
+      totalIterations: total,
+      signal: o.signal,
+      maxMinutes: o.maxMinutes,
+      fitToTime,
+      progress: { label: 'train', unit: 'img', unitsPerIteration: bs, silent: o.silent },
+      log,
+    });
   } finally {
     await source.close();
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
-    progress.finish();
   }
-  if (stopped !== 'done') {
-    log(
-      `stopped (${stopped === 'time' ? 'time limit' : stopped}) at iteration ${state.iteration}; checkpoint saved in ${o.outDir}`,
-    );
+  if (result.stopped !== 'done') {
+    const why = result.stopped === 'time-limit' ? 'time limit' : String(result.abortReason ?? 'aborted');
+    log(`stopped (${why}) at iteration ${state.iteration}; checkpoint saved in ${o.outDir}`);
   }
-  return { stopped, state, lastEval };
+  return {
+    stopped: result.stopped,
+    abortReason: result.abortReason,
+    totalIterations: total,
+    state,
+    lastEval,
+  };
 }

@@ -4,7 +4,7 @@ import { Rng } from '../../core/rng.js';
 import { countUncapturedErrors } from '../../core/webgpu/null-backend.js';
 import { webgpuKernelStats } from '../../core/webgpu/register.js';
 import { detectorConfig, FasterRCNN, type ImageBatch, type ImageTargets } from '../../detection/index.js';
-import { SgdMomentum } from '../../detection/train/sgd.js';
+import { DETECTOR_WEIGHT_DECAY, gradsByParam, Sgd } from '../../core/train/sgd.js';
 import {
   parseBackend,
   parseKernels,
@@ -107,7 +107,7 @@ if (cases.includes('inference')) {
   const n = positiveInt('inference-batch', values['inference-batch']);
   const batch = imageBatch(n, 1);
   // detect() reads its results back, which waits for the device.
-  const ms = await timeSteps(async () => void (await model.detect(batch)), warmup, iterations);
+  const ms = await timeSteps(async () => void model.detect(batch), warmup, iterations);
   batch.images.dispose();
   report('inference', n, ms);
 }
@@ -117,14 +117,14 @@ if (cases.includes('train')) {
   const batch = imageBatch(n, 2);
   const t = targets(n);
   const named = model.namedTrainableVariables();
-  const optimizer = new SgdMomentum(named);
+  const optimizer = new Sgd(named, { momentum: 0.9, weightDecay: DETECTOR_WEIGHT_DECAY });
   const variables = named.map((v) => v.variable);
   const rng = new Rng(7);
   const ms = await timeSteps(
     async () => {
       // lossGradients reads the loss values back, which waits for the device.
       const { grads } = await model.lossGradients(batch, t, rng, variables);
-      optimizer.step(grads, 0.001);
+      optimizer.step(gradsByParam(named, grads), 0.001);
       tf.dispose(Object.values(grads));
     },
     warmup,

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { MAX_WASM_THREADS } from './wasm-thread-limit.js';
 
 /**
  * Multithreaded XNNPACK for tfjs-backend-wasm under Node.
@@ -101,8 +102,7 @@ export async function useThreadedWasm(threads: number): Promise<boolean> {
   return true;
 }
 
-/** The most XNNPACK threads resdet asks the threaded build for (RESDET_WASM_THREADS, --threads). */
-export const MAX_WASM_THREADS = 8;
+export { MAX_WASM_THREADS };
 
 /** Threads asked for by RESDET_WASM_THREADS (default 1: the package's own single-threaded build). */
 export function requestedWasmThreads(): number {

@@ -4,6 +4,7 @@
  * validated on construction; a bad record is an error that names the file and the record.
  */
 import { ResdetError } from '../../core/errors.js';
+import { checkedKeypoints, keypointAreaAndBox, maskAreaAndBox, segmentationRle } from './segmentation.js';
 import type { CocoAnnotation, CocoBox, CocoCategory, CocoImage, CocoResult } from './types.js';
 import { asRecord, RecordRef, requireBox, requireId, requireNumber } from './validate.js';
 
@@ -105,7 +106,7 @@ export class CocoDataset {
       if (!imageIds.has(imageId)) ref.fail(`image_id ${imageId} is not in "images"`);
       const catId = requireId(rec, 'category_id', ref);
       if (!catIds.has(catId)) ref.fail(`category_id ${catId} is not in "categories"`);
-      requireBox(rec, ref);
+      requireBox(rec, ref, true);
       const area = requireNumber(rec, 'area', ref);
       if (area < 0) ref.fail(`"area" ${area} is negative`);
       const crowd = rec.iscrowd;
@@ -186,36 +187,95 @@ export class CocoDataset {
 
   /**
    * A dataset holding `results` (COCO results format) on this dataset's images and categories,
-   * as pycocotools' loadRes does for boxes: area = w*h, iscrowd = 0, id = index + 1. A result on
-   * an image or category this dataset does not have is an error, as are bad boxes and scores.
+   * as pycocotools' loadRes does. The first result decides the kind, as there: with a `bbox`,
+   * every result is a box (area = w*h; a `segmentation` or `keypoints` it has is kept); else
+   * with a `segmentation`, masks (area and bbox from the mask); else with `keypoints`, keypoints
+   * (area and bbox from the keypoints' extent). iscrowd = 0, id = index + 1. A result on an image
+   * or category this dataset does not have is an error, as are bad boxes, masks and scores.
    */
   loadRes(results: unknown, source = 'detections'): CocoDataset {
     if (!Array.isArray(results))
       throw new ResdetError(
         `${source}: expected a list of results [{"image_id", "category_id", "bbox", "score"}, ...]`,
       );
+    const first = results[0] as Record<string, unknown> | undefined;
+    const has = (k: string) => first !== null && typeof first === 'object' && first[k] !== undefined;
+    const kind =
+      has('bbox') || !(has('segmentation') || has('keypoints'))
+        ? 'bbox'
+        : has('segmentation')
+          ? 'segm'
+          : 'keypoints';
     const anns: CocoAnnotation[] = new Array(results.length);
     for (let i = 0; i < results.length; i++) {
       const ref = new RecordRef(source, '', i);
       const rec = asRecord(results[i], ref);
-      const r = checkResult(rec, ref, this);
-      const b = r.bbox;
-      anns[i] = {
-        id: i + 1,
-        image_id: r.image_id,
-        category_id: r.category_id,
-        bbox: b,
-        area: b[2] * b[3],
-        iscrowd: 0,
-        score: r.score,
-      };
+      anns[i] = kind === 'bbox' ? boxResult(rec, ref, this, i) : shapeResult(rec, ref, this, i, kind);
     }
     return new CocoDataset(source, [...this.images.values()], [...this.cats.values()], anns);
   }
 }
 
-/** Checks one result record against the GT; returns it typed. */
-export function checkResult(rec: Record<string, unknown>, ref: RecordRef, gt: CocoDataset): CocoResult {
+function boxResult(rec: Record<string, unknown>, ref: RecordRef, gt: CocoDataset, i: number): CocoAnnotation {
+  const r = checkResult(rec, ref, gt);
+  const b = r.bbox;
+  const ann: CocoAnnotation = {
+    id: i + 1,
+    image_id: r.image_id,
+    category_id: r.category_id,
+    bbox: b,
+    area: b[2] * b[3],
+    iscrowd: 0,
+    score: r.score,
+  };
+  if (rec.segmentation !== undefined) ann.segmentation = rec.segmentation;
+  if (rec.keypoints !== undefined) ann.keypoints = rec.keypoints;
+  return ann;
+}
+
+function shapeResult(
+  rec: Record<string, unknown>,
+  ref: RecordRef,
+  gt: CocoDataset,
+  i: number,
+  kind: 'segm' | 'keypoints',
+): CocoAnnotation {
+  const { imageId, catId } = checkIds(rec, ref, gt);
+  const score = checkScore(rec, ref);
+  const ann: CocoAnnotation = {
+    id: i + 1,
+    image_id: imageId,
+    category_id: catId,
+    bbox: [0, 0, 0, 0],
+    area: 0,
+    iscrowd: 0,
+    score,
+  };
+  if (kind === 'segm') {
+    if (rec.segmentation === undefined)
+      ref.fail(
+        'missing field "segmentation"',
+        'the first result has a mask and no bbox, so every result must have one (as pycocotools loadRes)',
+      );
+    ann.segmentation = rec.segmentation;
+    const shape = maskAreaAndBox(segmentationRle(ann, gt.images.get(imageId), String(ref)));
+    ann.area = shape.area;
+    ann.bbox = shape.bbox;
+  } else {
+    const kp = checkedKeypoints(rec.keypoints, String(ref));
+    ann.keypoints = kp;
+    const shape = keypointAreaAndBox(kp);
+    ann.area = shape.area;
+    ann.bbox = shape.bbox;
+  }
+  return ann;
+}
+
+function checkIds(
+  rec: Record<string, unknown>,
+  ref: RecordRef,
+  gt: CocoDataset,
+): { imageId: number; catId: number } {
   const imageId = requireId(rec, 'image_id', ref);
   if (!gt.images.has(imageId))
     ref.fail(
@@ -228,9 +288,19 @@ export function checkResult(rec: Record<string, unknown>, ref: RecordRef, gt: Co
       `category_id ${catId} is not a category of the ground truth ${gt.source} (it has ${[...gt.cats.keys()].slice(0, 12).join(', ')}${gt.cats.size > 12 ? ', ...' : ''})`,
       "map the detector's class indices to the dataset's category ids",
     );
-  const bbox: CocoBox = requireBox(rec, ref);
+  return { imageId, catId };
+}
+
+function checkScore(rec: Record<string, unknown>, ref: RecordRef): number {
   if (rec.score === undefined) ref.fail('missing field "score"');
   if (typeof rec.score !== 'number') ref.fail(`"score" must be a number, found ${JSON.stringify(rec.score)}`);
   if (!Number.isFinite(rec.score)) ref.fail(`"score" is ${rec.score}; scores must be finite numbers`);
-  return { image_id: imageId, category_id: catId, bbox, score: rec.score };
+  return rec.score;
+}
+
+/** Checks one result record against the GT; returns it typed. */
+export function checkResult(rec: Record<string, unknown>, ref: RecordRef, gt: CocoDataset): CocoResult {
+  const { imageId, catId } = checkIds(rec, ref, gt);
+  const bbox: CocoBox = requireBox(rec, ref);
+  return { image_id: imageId, category_id: catId, bbox, score: checkScore(rec, ref) };
 }

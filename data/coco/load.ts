@@ -4,17 +4,28 @@ import { ResdetError } from '../../core/errors.js';
 import { CocoDataset } from './dataset.js';
 import { type ReadJsonOptions, readJsonDocument } from './read-json.js';
 import { type CocoResultArrays, parseCocoResultsFast, resultsToArrays } from './results-fast.js';
+import { type ResultShape, resultColumns } from './result-columns.js';
+import { COMPACT_FIELDS } from './segmentation.js';
 import type { CocoResult } from './types.js';
 
 export interface LoadCocoOptions extends ReadJsonOptions {
-  /** Keep annotation segmentations (default false: evaluation of boxes does not need them). */
+  /**
+   * Keep annotation segmentations (default false: evaluation of boxes does not need them). They
+   * are kept compact: polygons as Float64Array, uncompressed RLE runs as Uint32Array, compressed
+   * RLE strings as they are; keypoints as Float64Array.
+   */
   keepSegmentation?: boolean;
+  /** Keep keypoints as Float64Array too (default: with keepSegmentation). */
+  compact?: boolean;
 }
 
 /** Reads and indexes an instances file (streamed when large). */
 export async function loadCocoDataset(path: string, opts: LoadCocoOptions = {}): Promise<CocoDataset> {
   const dropFields = opts.keepSegmentation ? opts.dropFields : [...(opts.dropFields ?? []), 'segmentation'];
-  const doc = await readJsonDocument(path, { ...opts, dropFields });
+  // Boxes need neither masks nor keypoints: converting them would only cost time.
+  const compact = opts.compact ?? opts.keepSegmentation;
+  const mapFields = compact ? { ...COMPACT_FIELDS, ...opts.mapFields } : opts.mapFields;
+  const doc = await readJsonDocument(path, { ...opts, dropFields, mapFields });
   return CocoDataset.fromJson(doc, path);
 }
 
@@ -48,8 +59,16 @@ const FAST_PATH_LIMIT = 1.5 * 2 ** 30;
 export async function loadCocoResultArrays(
   path: string,
   gt: CocoDataset,
-  opts: ReadJsonOptions = {},
+  opts: ReadJsonOptions & { iouType?: ResultShape } = {},
 ): Promise<CocoResultArrays> {
+  const shape = opts.iouType ?? 'bbox';
+  if (shape !== 'bbox' && !(shape === 'segm' && fastEnough(path))) {
+    const dt = await loadCocoResults(path, gt, {
+      ...opts,
+      mapFields: { ...COMPACT_FIELDS, ...opts.mapFields },
+    });
+    return resultColumns(dt.annotations, shape, gt, path);
+  }
   let size = 0;
   try {
     size = statSync(path).size;
@@ -57,10 +76,20 @@ export async function loadCocoResultArrays(
     // loadCocoResults reports the missing file
   }
   if (size > 0 && size < FAST_PATH_LIMIT) {
-    const fast = parseCocoResultsFast(readFileSync(path));
+    const fast = parseCocoResultsFast(readFileSync(path), { masks: shape === 'segm' });
     if (fast?.imageId.every((id) => gt.images.has(id)) && fast.categoryId.every((id) => gt.cats.has(id)))
       return fast;
   }
   const dt = await loadCocoResults(path, gt, opts);
+  if (shape === 'segm') return resultColumns(dt.annotations, shape, gt, path);
   return resultsToArrays(dt.annotations as CocoResult[]);
+}
+
+function fastEnough(path: string): boolean {
+  try {
+    const size = statSync(path).size;
+    return size > 0 && size < FAST_PATH_LIMIT;
+  } catch {
+    return false;
+  }
 }

@@ -13,6 +13,27 @@ export interface ReadJsonOptions {
   chunkSize?: number;
   /** Fields to delete from every streamed array element (e.g. 'segmentation', to save memory). */
   dropFields?: readonly string[];
+  /**
+   * Fields to replace in every array element of the document (top-level array or array member)
+   * by what the function returns: e.g. polygons as Float64Array instead of number arrays.
+   */
+  mapFields?: Readonly<Record<string, (value: unknown) => unknown>>;
+}
+
+function mapElement(value: unknown, map: Readonly<Record<string, (value: unknown) => unknown>>): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  const rec = value as Record<string, unknown>;
+  for (const [field, fn] of Object.entries(map)) if (rec[field] !== undefined) rec[field] = fn(rec[field]);
+}
+
+function mapDocument(doc: unknown, map: Readonly<Record<string, (value: unknown) => unknown>>): unknown {
+  const arrays = Array.isArray(doc)
+    ? [doc]
+    : doc !== null && typeof doc === 'object'
+      ? Object.values(doc).filter(Array.isArray)
+      : [];
+  for (const arr of arrays) for (const el of arr) mapElement(el, map);
+  return doc;
 }
 
 export const DEFAULT_STREAM_THRESHOLD = 64 * 1024 * 1024;
@@ -46,24 +67,28 @@ export async function readJsonDocument(path: string, opts: ReadJsonOptions = {})
   const size = fileSize(path);
   if (size < (opts.streamThreshold ?? DEFAULT_STREAM_THRESHOLD)) {
     const text = readFileSync(path, 'utf8');
+    let doc: unknown;
     try {
-      return JSON.parse(text);
+      doc = JSON.parse(text);
     } catch (err) {
       // Python's json module writes float('nan') as a bare NaN: turn those into strings so the
       // record checks can name the record that holds one.
       if (/NaN|Infinity/.test(text)) {
         try {
-          return JSON.parse(text.replace(NON_FINITE, '"$1"'));
+          doc = JSON.parse(text.replace(NON_FINITE, '"$1"'));
         } catch {
           // fall through to the original message
         }
       }
-      throw new ResdetError(
-        `${path}: malformed JSON: ${printable((err as Error).message)}`,
-        'check that the file is complete (not truncated) and valid JSON',
-      );
+      if (doc === undefined)
+        throw new ResdetError(
+          `${path}: malformed JSON: ${printable((err as Error).message)}`,
+          'check that the file is complete (not truncated) and valid JSON',
+        );
     }
+    return opts.mapFields ? mapDocument(doc, opts.mapFields) : doc;
   }
+  const map = opts.mapFields;
   const drop = opts.dropFields ?? [];
   let root: unknown[] | Record<string, unknown> | undefined;
   let current: unknown[] = [];
@@ -82,6 +107,7 @@ export async function readJsonDocument(path: string, opts: ReadJsonOptions = {})
         if (drop.length > 0 && value !== null && typeof value === 'object') {
           for (const f of drop) delete (value as Record<string, unknown>)[f];
         }
+        if (map) mapElement(value, map);
         current.push(value);
       },
       onValue(key, value) {

@@ -5,6 +5,7 @@
  * lists; anything else (a bad record, NaN, odd keys) returns null and the caller takes the
  * general path, whose checks name the record and the problem.
  */
+import { type Rle, rleAreaCached, rleBoxCached } from './mask.js';
 import type { CocoResult } from './types.js';
 
 /** Detections as columns; bbox is [x, y, w, h] per detection, 4 values each. */
@@ -14,6 +15,12 @@ export interface CocoResultArrays {
   categoryId: Float64Array;
   bbox: Float64Array;
   score: Float64Array;
+  /** The area that puts an unmatched detection in an area range (default w*h of bbox). */
+  area?: Float64Array;
+  /** segm: each detection's mask. */
+  masks?: Rle[];
+  /** keypoints: 3K numbers (x, y, v) per detection. */
+  keypoints?: Float64Array;
 }
 
 export function isCocoResultArrays(v: unknown): v is CocoResultArrays {
@@ -41,23 +48,36 @@ export function resultsToArrays(results: ReadonlyArray<CocoResult>): CocoResultA
 
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
-const KEYS = ['image_id', 'category_id', 'bbox', 'score'].map((k) => Buffer.from(k, 'latin1'));
+const KEYS = ['image_id', 'category_id', 'bbox', 'score', 'segmentation'].map((k) =>
+  Buffer.from(k, 'latin1'),
+);
+const SIZE = Buffer.from('size', 'latin1');
+const COUNTS = Buffer.from('counts', 'latin1');
 const WORDS = ['true', 'false', 'null'].map((k) => Buffer.from(k, 'latin1'));
 
 class Unsupported extends Error {}
 const unsupported = new Unsupported();
 
-/** Parses a JSON results list; null when the input is not a clean, valid list. */
-export function parseCocoResultsFast(buf: Uint8Array): CocoResultArrays | null {
+/**
+ * Parses a JSON results list; null when the input is not a clean, valid list. With `masks`,
+ * every result must hold a compressed RLE `segmentation` (decoded straight from the bytes into
+ * one shared run buffer) and may hold a `bbox`; as in pycocotools' loadRes, when the first
+ * result has a bbox every area is its w*h, else the mask's area, and a result without a bbox
+ * gets the mask's box.
+ */
+export function parseCocoResultsFast(
+  buf: Uint8Array,
+  opts: { masks?: boolean } = {},
+): CocoResultArrays | null {
   try {
-    return parse(buf);
+    return parse(buf, opts.masks === true);
   } catch (err) {
     if (err === unsupported) return null;
     throw err;
   }
 }
 
-function parse(buf: Uint8Array): CocoResultArrays {
+function parse(buf: Uint8Array, wantMasks: boolean): CocoResultArrays {
   const len = buf.length;
   let i = 0;
   let cap = Math.max(16, Math.ceil(len / 64));
@@ -66,6 +86,11 @@ function parse(buf: Uint8Array): CocoResultArrays {
   let bbox = new Float64Array(cap * 4);
   let score = new Float64Array(cap);
   let n = 0;
+  const masks: Rle[] = [];
+  // Runs of every mask, back to back; each Rle's counts is a view into this buffer.
+  let pool = new Uint32Array(wantMasks ? Math.max(1024, len >> 3) : 0);
+  let used = 0;
+  let firstHasBox = false;
 
   const ws = () => {
     while (i < len) {
@@ -200,6 +225,106 @@ function parse(buf: Uint8Array): CocoResultArrays {
     return 0;
   };
 
+  // After an object member: true at ',' (another member follows), false at '}' (consumed).
+  const nextMember = (): boolean => {
+    ws();
+    if (buf[i] === 0x2c) {
+      i++;
+      return true;
+    }
+    if (buf[i] === 0x7d) {
+      i++;
+      return false;
+    }
+    throw unsupported;
+  };
+  const growPool = () => {
+    const grown = new Uint32Array(pool.length * 2);
+    grown.set(pool);
+    pool = grown;
+    for (const r of masks) {
+      const at = r.counts.byteOffset >> 2;
+      r.counts = pool.subarray(at, at + r.counts.length);
+    }
+  };
+  const sameKey = (s: number, kl: number, want: Buffer) => {
+    if (kl !== want.length) return false;
+    for (let q = 0; q < kl; q++) if (buf[s + q] !== want[q]) return false;
+    return true;
+  };
+  const rawKey = (): [number, number] => {
+    expect(0x22);
+    const s = i;
+    while (i < len && buf[i] !== 0x22) {
+      if (buf[i] === 0x5c) throw unsupported;
+      i++;
+    }
+    const kl = i - s;
+    i++;
+    return [s, kl];
+  };
+  // {"size": [h, w], "counts": "..."} in either order; the counts string decoded as rleFrString.
+  const segmentation = (): Rle => {
+    expect(0x7b);
+    let h = -1;
+    let w = -1;
+    let start = -1;
+    let m = 0;
+    for (;;) {
+      const [s, kl] = rawKey();
+      expect(0x3a);
+      if (sameKey(s, kl, SIZE)) {
+        expect(0x5b);
+        h = number();
+        expect(0x2c);
+        w = number();
+        expect(0x5d);
+        if (!Number.isInteger(h) || !Number.isInteger(w) || h < 0 || w < 0) throw unsupported;
+      } else if (sameKey(s, kl, COUNTS)) {
+        ws();
+        if (buf[i] !== 0x22) throw unsupported;
+        i++;
+        if (start >= 0) throw unsupported;
+        start = used;
+        for (;;) {
+          if (i >= len) throw unsupported;
+          let c = buf[i++];
+          if (c === 0x22) break;
+          // One value: 5 bits a character, least significant first, 0x20 = more follow. Int32
+          // arithmetic for up to 6 characters (what any image size needs); longer values go to
+          // the general path (rleFrString).
+          let x = 0;
+          let shift = 0;
+          for (;;) {
+            if (c === 0x5c) {
+              c = buf[i++];
+              if (c !== 0x5c) throw unsupported;
+            }
+            c -= 48;
+            if (c < 0 || c > 63 || shift > 25) throw unsupported;
+            x |= (c & 0x1f) << shift;
+            shift += 5;
+            if (!(c & 0x20)) break;
+            if (i >= len) throw unsupported;
+            c = buf[i++];
+            if (c === 0x22) throw unsupported;
+          }
+          if (c & 0x10) x |= -1 << shift;
+          if (m > 2) x += pool[start + m - 2];
+          if (start + m >= pool.length) growPool();
+          pool[start + m++] = x >>> 0;
+        }
+      } else throw unsupported;
+      if (!nextMember()) break;
+    }
+    if (h < 0 || start < 0) throw unsupported;
+    let sum = 0;
+    for (let q = start; q < start + m; q++) sum += pool[q];
+    if (sum !== h * w) throw unsupported;
+    used = start + m;
+    return { h, w, counts: pool.subarray(start, start + m) };
+  };
+
   expect(0x5b);
   ws();
   if (buf[i] === 0x5d) {
@@ -228,6 +353,7 @@ function parse(buf: Uint8Array): CocoResultArrays {
         if (k === 1) imageId[n] = number();
         else if (k === 2) categoryId[n] = number();
         else if (k === 4) score[n] = number();
+        else if (k === 5 && wantMasks) masks.push(segmentation());
         else if (k === 3) {
           expect(0x5b);
           for (let q = 0; q < 4; q++) {
@@ -236,27 +362,24 @@ function parse(buf: Uint8Array): CocoResultArrays {
           }
           expect(0x5d);
         } else skipValue();
-        if (k > 0) {
+        if (k > 0 && (k !== 5 || wantMasks)) {
           if (seen & (1 << k)) throw unsupported;
           seen |= 1 << k;
         }
-        ws();
-        if (buf[i] === 0x2c) {
-          i++;
-          continue;
-        }
-        if (buf[i] === 0x7d) {
-          i++;
-          break;
-        }
-        throw unsupported;
+        if (!nextMember()) break;
       }
       // All four fields, integer ids, finite positive sizes and a finite score; else the general
       // path reports the record.
-      if (seen !== 0b11110) throw unsupported;
+      const hasBox = (seen & 0b1000) !== 0;
+      if (wantMasks) {
+        if ((seen & 0b110110) !== 0b110110) throw unsupported;
+        if (n === 0) firstHasBox = hasBox;
+        else if (hasBox !== firstHasBox) throw unsupported;
+        if (!hasBox) bbox.set(rleBoxCached(masks[n]), n * 4);
+      } else if (seen !== 0b11110) throw unsupported;
       const w = bbox[n * 4 + 2];
       const h = bbox[n * 4 + 3];
-      if (!(w > 0 && h > 0 && Number.isFinite(w) && Number.isFinite(h))) throw unsupported;
+      if (hasBox && !(w > 0 && h > 0 && Number.isFinite(w) && Number.isFinite(h))) throw unsupported;
       if (!Number.isFinite(bbox[n * 4]) || !Number.isFinite(bbox[n * 4 + 1])) throw unsupported;
       if (!Number.isInteger(imageId[n]) || !Number.isInteger(categoryId[n]) || !Number.isFinite(score[n]))
         throw unsupported;
@@ -275,11 +398,19 @@ function parse(buf: Uint8Array): CocoResultArrays {
   }
   ws();
   if (i !== len) throw unsupported;
-  return {
+  const out: CocoResultArrays = {
     n,
     imageId: imageId.subarray(0, n),
     categoryId: categoryId.subarray(0, n),
     bbox: bbox.subarray(0, n * 4),
     score: score.subarray(0, n),
   };
+  if (wantMasks) {
+    out.masks = masks;
+    const area = new Float64Array(n);
+    for (let q = 0; q < n; q++)
+      area[q] = firstHasBox ? bbox[q * 4 + 2] * bbox[q * 4 + 3] : rleAreaCached(masks[q]);
+    out.area = area;
+  }
+  return out;
 }

@@ -46,8 +46,11 @@ export function requireId(rec: Record<string, unknown>, field: string, ref: Reco
   return v;
 }
 
-/** A bbox [x, y, w, h] of finite numbers with positive width and height. */
-export function requireBox(rec: Record<string, unknown>, ref: RecordRef): CocoBox {
+/**
+ * A bbox [x, y, w, h] of finite numbers with positive width and height (or, for ground truth,
+ * `allowEmpty`: width and height >= 0, as the box of a mask that covers no pixel is [0, 0, 0, 0]).
+ */
+export function requireBox(rec: Record<string, unknown>, ref: RecordRef, allowEmpty = false): CocoBox {
   const b = rec.bbox;
   if (b === undefined) ref.fail('missing field "bbox"');
   if (!Array.isArray(b) || b.length !== 4)
@@ -56,9 +59,9 @@ export function requireBox(rec: Record<string, unknown>, ref: RecordRef): CocoBo
     if (typeof b[i] !== 'number' || !Number.isFinite(b[i]))
       ref.fail(`"bbox" must hold 4 finite numbers, found ${JSON.stringify(b)}`);
   }
-  if (b[2] <= 0 || b[3] <= 0)
+  if (allowEmpty ? b[2] < 0 || b[3] < 0 : b[2] <= 0 || b[3] <= 0)
     ref.fail(
-      `bbox ${JSON.stringify(b)} has ${b[2] <= 0 ? `width ${b[2]}` : `height ${b[3]}`}; width and height must be > 0`,
+      `bbox ${JSON.stringify(b)} has ${(allowEmpty ? b[2] < 0 : b[2] <= 0) ? `width ${b[2]}` : `height ${b[3]}`}; width and height must be ${allowEmpty ? '>= 0' : '> 0'}`,
       'COCO boxes are [x, y, width, height], not [x1, y1, x2, y2]',
     );
   return b as CocoBox;

@@ -28,7 +28,9 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
 
   let order = new Int32Array(1024);
   let kept = new Int32Array(1024);
+  let active = new Int32Array(1024);
   let pr = new Float64Array(1024);
+  let scratch: Int32Array = new Int32Array(1024);
   for (let k = 0; k < K; k++) {
     const lo = dtStart[k * I];
     const hi = dtStart[(k + 1) * I];
@@ -36,14 +38,13 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
     if (n > order.length) {
       order = new Int32Array(n * 2);
       kept = new Int32Array(n * 2);
+      active = new Int32Array(n * 2);
       pr = new Float64Array(n * 2);
     }
     // Kept detections of category k are contiguous, in image order then per-image score order;
     // a stable sort by descending score over that sequence is numpy's mergesort on -score.
-    const part = new Array<number>(n);
-    for (let j = 0; j < n; j++) part[j] = lo + j;
-    part.sort((x, y) => dtScore[y] - dtScore[x] || x - y);
-    for (let j = 0; j < n; j++) order[j] = part[j];
+    for (let j = 0; j < n; j++) order[j] = lo + j;
+    scratch = stableSortByScoreDesc(order, n, dtScore, scratch);
 
     for (let m = 0; m < M; m++) {
       // The top maxDet of each image, still in ranked order.
@@ -53,6 +54,17 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
       for (let a = 0; a < A; a++) {
         const np = npig[k * A + a];
         if (np === 0) continue;
+        // Detections ignored at every threshold (outside the area range and unmatched) change
+        // nothing below: leave them out once instead of at each of the T passes.
+        let na = 0;
+        for (let j = 0; j < nm; j++) {
+          const q = kept[j];
+          for (let t = 0; t < T; t++)
+            if (status[(a * T + t) * ND + q] !== IGNORED) {
+              active[na++] = q;
+              break;
+            }
+        }
         for (let t = 0; t < T; t++) {
           const base = (a * T + t) * ND;
           // pycocotools builds recall and precision after every detection, takes the envelope
@@ -62,8 +74,8 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
           // the precision at each true positive: pr[i] for the (i+1)-th TP, recall (i+1)/npig.
           let tp = 0;
           let fp = 0;
-          for (let j = 0; j < nm; j++) {
-            const s = status[base + kept[j]];
+          for (let j = 0; j < na; j++) {
+            const s = status[base + active[j]];
             if (s === TP) {
               tp++;
               pr[tp - 1] = tp / (fp + tp + EPS);
@@ -83,4 +95,56 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
     }
   }
   return { precision, recall, shape: { T, R, K, A, M } };
+}
+
+/**
+ * Stable merge sort of order[0, n) by descending score (equal scores keep their order), on
+ * typed arrays: the runs of one image are already sorted, so most merges are short. Returns the
+ * (possibly grown) scratch buffer.
+ */
+function stableSortByScoreDesc(
+  order: Int32Array,
+  n: number,
+  score: Float64Array,
+  buf: Int32Array,
+): Int32Array {
+  if (buf.length < n) buf = new Int32Array(n * 2);
+  const RUN = 16;
+  for (let lo = 0; lo < n; lo += RUN) {
+    const hi = Math.min(n, lo + RUN);
+    for (let i = lo + 1; i < hi; i++) {
+      const v = order[i];
+      const sv = score[v];
+      let j = i - 1;
+      while (j >= lo && score[order[j]] < sv) {
+        order[j + 1] = order[j];
+        j--;
+      }
+      order[j + 1] = v;
+    }
+  }
+  let src = order;
+  let dst = buf;
+  for (let width = RUN; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(n, lo + width);
+      const hi = Math.min(n, lo + 2 * width);
+      let i = lo;
+      let j = mid;
+      let o = lo;
+      if (mid >= hi || score[src[mid - 1]] >= score[src[mid]]) {
+        // Already in order: copy.
+        dst.set(src.subarray(lo, hi), lo);
+        continue;
+      }
+      while (i < mid && j < hi) dst[o++] = score[src[j]] > score[src[i]] ? src[j++] : src[i++];
+      while (i < mid) dst[o++] = src[i++];
+      while (j < hi) dst[o++] = src[j++];
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src !== order) order.set(src.subarray(0, n));
+  return src === order ? dst : src;
 }

@@ -1,9 +1,11 @@
 /**
- * COCOeval.evaluate for boxes on typed arrays: ground truth and detections are grouped per
+ * COCOeval.evaluate on typed arrays: ground truth and detections are grouped per
  * (category, image) with a counting sort, detections ordered by score within each group, and
  * every (area range, IoU threshold) matching writes one status byte per detection. The order of
  * every loop and comparison follows pycocotools' evaluateImg, because ties (equal scores, equal
- * IoUs, IoU equal to a threshold) are decided by that order.
+ * IoUs, IoU equal to a threshold) are decided by that order. Boxes are compared inline; masks
+ * and keypoints through a CocoSimilarity (pycocotools swaps computeIoU for computeOks the same
+ * way and shares the rest).
  */
 import type { CocoResultArrays } from '../../data/coco/results-fast.js';
 import type { CocoAnnotation } from '../../data/coco/types.js';
@@ -20,8 +22,23 @@ export interface CocoMatchInput {
   /** Evaluated category ids, ascending. */
   catIds: readonly number[];
   gts: readonly CocoAnnotation[];
-  /** Detections in results order, as columns; area is w*h. */
+  /** Detections in results order, as columns; area is dts.area, else w*h. */
   dts: CocoResultArrays;
+  /** Per GT: ignored in every area range (default: iscrowd; keypoints add num_keypoints 0). */
+  gtIgnore?: Uint8Array;
+  /** Mask IoU or OKS instead of box IoU. */
+  similarity?: CocoSimilarity;
+  /** Record which GT each detection matched at this (area range, IoU threshold) (diagnostics). */
+  recordMatchesAt?: { a: number; t: number };
+}
+
+/** A similarity other than box IoU (mask IoU, OKS) between detections and GT of one group. */
+export interface CocoSimilarity {
+  /**
+   * out[dd * G + gg] for detections dIdx[0..D) (indices into the results) and GT gIdx[0..G)
+   * (indices into gts), detections in score order.
+   */
+  fill(out: Float64Array, dIdx: Int32Array, gIdx: Int32Array): void;
 }
 
 export interface CocoMatchResult {
@@ -34,10 +51,18 @@ export interface CocoMatchResult {
   dtScore: Float64Array;
   /** Rank of the detection within its (image, category) group. */
   dtRank: Int32Array;
+  /** Index into the results of each kept detection. */
+  dtIndex: Int32Array;
+  /** Start of each (k, i) group of GT in gtIndex; length K*I + 1. */
+  gtStart: Int32Array;
+  /** Index into gts of each grouped GT (file order within a group). */
+  gtIndex: Int32Array;
   /** status[(a * T + t) * numDets + d] in {FP, TP, IGNORED}. */
   status: Uint8Array;
   /** Non-ignored ground truth per (k, a): pycocotools' npig. */
   npig: Int32Array;
+  /** With recordMatchesAt: the index into gts each kept detection matched there, else -1. */
+  dtMatch?: Int32Array;
 }
 
 function indexOf(ids: readonly number[]): Map<number, number> {
@@ -111,11 +136,14 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
   const gArea = new Float64Array(NG);
   const gCrowd = new Uint8Array(NG);
   const gIdZero = new Uint8Array(NG);
+  const gIgnore = new Uint8Array(NG);
   for (let q = 0; q < NG; q++) {
-    const a = gts[g.order[q]];
+    const j = g.order[q];
+    const a = gts[j];
     gBox.set(a.bbox, q * 4);
     gArea[q] = a.area;
     gCrowd[q] = a.iscrowd ? 1 : 0;
+    gIgnore[q] = input.gtIgnore ? input.gtIgnore[j] : gCrowd[q];
     gIdZero[q] = a.id === 0 ? 1 : 0;
   }
 
@@ -138,6 +166,8 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
   const dArea = new Float64Array(ND);
   const dtScore = new Float64Array(ND);
   const dtRank = new Int32Array(ND);
+  const dtIndex = new Int32Array(ND);
+  const givenArea = dts.area;
   for (let grp = 0; grp < K * I; grp++) {
     const src = d.start[grp];
     for (let q = dtStart[grp], r = 0; q < dtStart[grp + 1]; q++, r++) {
@@ -147,16 +177,20 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
       dBox[q * 4 + 1] = b[j * 4 + 1];
       dBox[q * 4 + 2] = b[j * 4 + 2];
       dBox[q * 4 + 3] = b[j * 4 + 3];
-      dArea[q] = b[j * 4 + 2] * b[j * 4 + 3];
+      dArea[q] = givenArea ? givenArea[j] : b[j * 4 + 2] * b[j * 4 + 3];
       dtScore[q] = rawScore[j];
       dtRank[q] = r;
+      dtIndex[q] = j;
     }
   }
 
   const status = new Uint8Array(A * T * ND);
+  const rec = input.recordMatchesAt;
+  const dtMatch = rec ? new Int32Array(ND).fill(-1) : undefined;
   const npig = new Int32Array(K * A);
   const thr = p.iouThrs.map((t) => Math.min(t, 1 - 1e-10));
   let scratchIou = new Float64Array(64);
+  let rowMax = new Float64Array(64);
   let perm = new Int32Array(16);
   let gIgS = new Uint8Array(16);
   let gtm = new Uint8Array(16);
@@ -175,32 +209,35 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
         gtm = new Uint8Array(G * 2);
       }
       if (D * G > scratchIou.length) scratchIou = new Float64Array(D * G * 2);
+      if (G > 0 && D > 0 && input.similarity)
+        input.similarity.fill(scratchIou, dtIndex.subarray(d0, d0 + D), g.order.subarray(g0, g0 + G));
       // IoU as maskApi's bbIou: intersection over union, over the detection's area for crowds.
-      for (let dd = 0; dd < D; dd++) {
-        const o = (d0 + dd) * 4;
-        const dx = dBox[o];
-        const dy = dBox[o + 1];
-        const dw = dBox[o + 2];
-        const dh = dBox[o + 3];
-        const da = dw * dh;
-        for (let gg = 0; gg < G; gg++) {
-          const go = (g0 + gg) * 4;
-          const gx = gBox[go];
-          const gy = gBox[go + 1];
-          const gw = gBox[go + 2];
-          const gh = gBox[go + 3];
-          let v = 0;
-          const w = Math.min(dw + dx, gw + gx) - Math.max(dx, gx);
-          if (w > 0) {
-            const h = Math.min(dh + dy, gh + gy) - Math.max(dy, gy);
-            if (h > 0) {
-              const inter = w * h;
-              v = inter / (gCrowd[g0 + gg] ? da : da + gw * gh - inter);
+      else
+        for (let dd = 0; dd < D; dd++) {
+          const o = (d0 + dd) * 4;
+          const dx = dBox[o];
+          const dy = dBox[o + 1];
+          const dw = dBox[o + 2];
+          const dh = dBox[o + 3];
+          const da = dw * dh;
+          for (let gg = 0; gg < G; gg++) {
+            const go = (g0 + gg) * 4;
+            const gx = gBox[go];
+            const gy = gBox[go + 1];
+            const gw = gBox[go + 2];
+            const gh = gBox[go + 3];
+            let v = 0;
+            const w = Math.min(dw + dx, gw + gx) - Math.max(dx, gx);
+            if (w > 0) {
+              const h = Math.min(dh + dy, gh + gy) - Math.max(dy, gy);
+              if (h > 0) {
+                const inter = w * h;
+                v = inter / (gCrowd[g0 + gg] ? da : da + gw * gh - inter);
+              }
             }
+            scratchIou[dd * G + gg] = v;
           }
-          scratchIou[dd * G + gg] = v;
         }
-      }
       if (G === 0) {
         // No GT: every detection is a false positive unless its area is outside the range.
         for (let a = 0; a < A; a++) {
@@ -213,13 +250,19 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
         }
         continue;
       }
+      if (D > rowMax.length) rowMax = new Float64Array(D * 2);
+      for (let dd = 0; dd < D; dd++) {
+        let mx = Number.NEGATIVE_INFINITY;
+        for (let gg = 0; gg < G; gg++) if (scratchIou[dd * G + gg] > mx) mx = scratchIou[dd * G + gg];
+        rowMax[dd] = mx;
+      }
       for (let a = 0; a < A; a++) {
         const [lo, hi] = p.areaRanges[a].range;
         // Stable sort of GT: not ignored first.
         let n = 0;
         for (let gg = 0; gg < G; gg++) {
           const q = g0 + gg;
-          if (!(gCrowd[q] || gArea[q] < lo || gArea[q] > hi)) {
+          if (!(gIgnore[q] || gArea[q] < lo || gArea[q] > hi)) {
             perm[n] = gg;
             gIgS[n++] = 0;
           }
@@ -227,7 +270,7 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
         npig[k * A + a] += n;
         for (let gg = 0; gg < G; gg++) {
           const q = g0 + gg;
-          if (gCrowd[q] || gArea[q] < lo || gArea[q] > hi) {
+          if (gIgnore[q] || gArea[q] < lo || gArea[q] > hi) {
             perm[n] = gg;
             gIgS[n++] = 1;
           }
@@ -235,8 +278,15 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
         for (let t = 0; t < T; t++) {
           for (let s = 0; s < G; s++) gtm[s] = 0;
           const base = (a * T + t) * ND + d0;
+          const thrT = thr[t];
           for (let dd = 0; dd < D; dd++) {
-            let iou = thr[t];
+            // No GT reaches this threshold: unmatched, and nothing to update (most detections).
+            if (rowMax[dd] < thrT) {
+              const area = dArea[d0 + dd];
+              status[base + dd] = area < lo || area > hi ? IGNORED : FP;
+              continue;
+            }
+            let iou = thrT;
             let m = -1;
             const row = dd * G;
             for (let s = 0; s < G; s++) {
@@ -254,6 +304,7 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
             if (m === -1) st = outside ? IGNORED : FP;
             else {
               gtm[m] = 1;
+              if (dtMatch && rec?.a === a && rec.t === t) dtMatch[d0 + dd] = g.order[g0 + perm[m]];
               if (gIgS[m]) st = IGNORED;
               // pycocotools marks a match with the GT's id, so a GT with id 0 reads as no match.
               else if (gIdZero[g0 + perm[m]]) st = outside ? IGNORED : FP;
@@ -265,5 +316,18 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
       }
     }
   }
-  return { K, I, numDets: ND, dtStart, dtScore, dtRank, status, npig };
+  return {
+    K,
+    I,
+    numDets: ND,
+    dtStart,
+    dtScore,
+    dtRank,
+    dtIndex,
+    gtStart: g.start,
+    gtIndex: g.order,
+    status,
+    npig,
+    dtMatch,
+  };
 }

@@ -6,7 +6,7 @@ import {
   writeChartGridPng,
   writeChartPng,
 } from '../../core/plot.js';
-import type { CocoSummary } from './coco.js';
+import type { CocoEvalResult } from './coco.js';
 import type { VocSummary } from './voc.js';
 
 const UNIT: readonly [number, number] = [0, 1];
@@ -62,7 +62,7 @@ export function vocPlotSpec(s: VocSummary, title: string): LineChartSpec | Chart
  * (entries of -1, i.e. no GT, left out); null when nothing is valid.
  */
 function meanCurve(
-  s: CocoSummary,
+  s: CocoEvalResult,
   ts: readonly number[],
   ks: readonly number[],
   a: number,
@@ -89,7 +89,7 @@ function meanCurve(
 }
 
 /** COCO: an overview panel (IoU .50:.95, .50, .75 and the area ranges), then a panel per category. */
-export function cocoPlotSpec(s: CocoSummary, title: string): ChartGridSpec {
+export function cocoPlotSpec(s: CocoEvalResult, title: string): ChartGridSpec {
   const { T, K } = s.shape;
   const allT = Array.from({ length: T }, (_, t) => t);
   const allK = Array.from({ length: K }, (_, k) => k);
@@ -135,8 +135,8 @@ export async function writeVocPlot(
 
 export async function writeCocoPlot(
   path: string,
-  s: CocoSummary,
-  title = `COCO bbox PR curves (AP ${s.AP.toFixed(3)}; precision averaged over IoU .50:.95; dashed: area ranges)`,
+  s: CocoEvalResult,
+  title = `COCO ${s.iouType} PR curves (AP ${s.AP.toFixed(3)}; precision averaged over IoU .50:.95; dashed: area ranges)`,
 ): Promise<void> {
   await writeChartGridPng(path, cocoPlotSpec(s, title));
 }

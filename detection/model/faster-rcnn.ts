@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { type ParamEntry, ParamStore } from '../../backbone/params.js';
+import { ParamStore, trainableParams } from '../../backbone/params.js';
 import { ResNet } from '../../backbone/resnet.js';
 import { Rng } from '../../core/rng.js';
 import { type SafeTensor, SafetensorsFile } from '../../core/safetensors.js';
 import { cellAnchorsFlat, gridAnchorsFlat } from '../anchors.js';
 import { roiAlign } from '../roi-align.js';
 import { roiPool } from '../roi-pool.js';
-import type { NamedVariable } from '../train/sgd.js';
+import type { NamedParam } from '../../core/train/sgd.js';
 import { type DetectorConfig, validateDetectorConfig } from './config.js';
 import { type Proposals, RpnHead, type RpnTargets, rpnLoss, rpnTargets, selectProposals } from './rpn.js';
 import {
@@ -346,17 +346,12 @@ export class FasterRCNN {
     return [...this.backbone.trainableVariables(), ...this.heads.trainableVariables()];
   }
 
-  /** Trainable variables with their state-dict names; weight decay on conv and linear weights only. */
-  namedTrainableVariables(): NamedVariable[] {
-    const named = (prefix: string, entries: ParamEntry[]): NamedVariable[] =>
-      entries
-        .filter((e) => !e.buffer && e.variable.trainable)
-        .map((e) => ({
-          name: prefix + e.name,
-          variable: e.variable,
-          decay: e.layout === 'conv' || e.layout === 'linear',
-        }));
-    return [...named(BACKBONE_PREFIX, this.backbone.params.all()), ...named('', this.heads.all())];
+  /** Trainable variables with their state-dict names and weight-decay groups. */
+  namedTrainableVariables(): NamedParam[] {
+    return [
+      ...trainableParams(this.backbone.params.all(), BACKBONE_PREFIX),
+      ...trainableParams(this.heads.all()),
+    ];
   }
 
   /** Names of parameters or buffers holding NaN or infinity (empty when all are finite). */

@@ -1,5 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { type ChartSeries, type LineChartSpec, writeChartGridPng } from '../../core/plot.js';
+import { existsSync } from 'node:fs';
+import {
+  type ChartGridSpec,
+  type ChartSeries,
+  type LineChartSpec,
+  smooth,
+  writeChartGridPng,
+} from '../../core/plot.js';
+import { type MetricsRecord, readMetrics } from '../../core/train/metrics.js';
 
 const LOSS_KEYS = ['total', 'rpnObjectness', 'rpnBox', 'classifier', 'box'] as const;
 const LOSS_NAMES: Record<(typeof LOSS_KEYS)[number], string> = {
@@ -9,93 +16,80 @@ const LOSS_NAMES: Record<(typeof LOSS_KEYS)[number], string> = {
   classifier: 'Fast R-CNN classifier',
   box: 'Fast R-CNN box',
 };
+const EVAL_KEYS = ['voc07_mAP', 'coco_AP', 'coco_AP50'];
 
-interface MetricsRecord {
-  type?: string;
-  iteration?: number;
-  [key: string]: unknown;
+export interface DetectorRun {
+  name: string;
+  records: MetricsRecord[];
 }
 
-export function readMetrics(path: string): MetricsRecord[] {
-  if (!existsSync(path)) return [];
-  const out: MetricsRecord[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as MetricsRecord);
-    } catch {
-      // A line cut short by a kill: skip it.
-    }
-  }
-  return out;
-}
-
-/** Trailing moving average over `window` points: per-iteration losses are too noisy to read. */
-function smooth(points: [number, number][], window: number): [number, number][] {
-  const out: [number, number][] = [];
-  let sum = 0;
-  for (let i = 0; i < points.length; i++) {
-    sum += points[i][1];
-    if (i >= window) sum -= points[i - window][1];
-    out.push([points[i][0], sum / Math.min(i + 1, window)]);
-  }
-  return out;
-}
+const series = (records: MetricsRecord[], type: string, key: string): [number, number][] =>
+  records
+    .filter((r) => r.type === type && typeof r.iteration === 'number' && typeof r[key] === 'number')
+    .map((r) => [r.iteration as number, r[key] as number]);
 
 /**
- * Writes the training curves from metrics.jsonl as a PNG: the four losses and their sum
- * (moving average), and, when the run evaluated along the way, mAP against iterations.
+ * Detector training curves: the four losses and their sum (trailing mean; `smoothing` points, by
+ * default about a twentieth of the run, at most 50), and mAP against iterations when the run
+ * evaluated along the way. One run: every loss; several runs: the total loss of each.
  */
-export async function writeTrainingPlot(
-  metricsPath: string,
-  pngPath: string,
+export function detectorCharts(
+  runs: DetectorRun[],
   title: string,
-): Promise<boolean> {
-  const records = readMetrics(metricsPath);
-  const train = records.filter((r) => r.type === 'train' && typeof r.iteration === 'number');
-  if (train.length === 0) return false;
-  const window = Math.max(1, Math.min(50, Math.floor(train.length / 20)));
-  const series: ChartSeries[] = LOSS_KEYS.map((k) => ({
-    name: LOSS_NAMES[k],
-    points: smooth(
-      train.filter((r) => typeof r[k] === 'number').map((r) => [r.iteration as number, r[k] as number]),
-      window,
-    ),
-  }));
+  smoothing?: number,
+): ChartGridSpec | undefined {
+  const longest = Math.max(0, ...runs.map((r) => series(r.records, 'train', 'total').length));
+  if (longest === 0) return undefined;
+  const window = smoothing ?? Math.max(1, Math.min(50, Math.floor(longest / 20)));
+  const lossSeries: ChartSeries[] =
+    runs.length === 1
+      ? LOSS_KEYS.map((k) => ({
+          name: LOSS_NAMES[k],
+          points: smooth(series(runs[0].records, 'train', k), window),
+        }))
+      : runs.map((r) => ({
+          name: `${r.name} total`,
+          points: smooth(series(r.records, 'train', 'total'), window),
+        }));
   const charts: LineChartSpec[] = [
     {
       title: `training losses (moving average of ${window})`,
       xLabel: 'iteration',
       yLabel: 'loss',
-      series,
+      series: lossSeries,
       logY: true,
     },
   ];
-  const evals = records.filter((r) => r.type === 'eval' && typeof r.iteration === 'number');
-  const metricKeys = ['voc07_mAP', 'coco_AP', 'coco_AP50'].filter((k) =>
-    evals.some((r) => typeof r[k] === 'number'),
-  );
-  if (metricKeys.length > 0) {
+  const evalSeries: ChartSeries[] = runs
+    .flatMap((r) =>
+      EVAL_KEYS.map((k) => ({
+        name: runs.length === 1 ? k : `${r.name} ${k}`,
+        points: series(r.records, 'eval', k),
+      })),
+    )
+    .filter((s) => s.points.length > 0);
+  if (evalSeries.length > 0) {
     charts.push({
       title: 'evaluation',
       xLabel: 'iteration',
       yLabel: 'mAP',
       yRange: [0, 1],
       legend: 'bottom-right',
-      series: metricKeys.map((k) => ({
-        name: k,
-        points: evals
-          .filter((r) => typeof r[k] === 'number')
-          .map((r) => [r.iteration as number, r[k] as number]),
-      })),
+      series: evalSeries,
     });
   }
-  await writeChartGridPng(pngPath, {
-    title,
-    charts,
-    columns: charts.length,
-    panelWidth: 560,
-    panelHeight: 380,
-  });
+  return { title, charts, columns: charts.length, panelWidth: 560, panelHeight: 380 };
+}
+
+/** Writes a run's training curves (detectorCharts) from its metrics.jsonl as a PNG. */
+export async function writeTrainingPlot(
+  metricsPath: string,
+  pngPath: string,
+  title: string,
+): Promise<boolean> {
+  if (!existsSync(metricsPath)) return false;
+  const grid = detectorCharts([{ name: title, records: readMetrics(metricsPath) }], title);
+  if (!grid) return false;
+  await writeChartGridPng(pngPath, grid);
   return true;
 }

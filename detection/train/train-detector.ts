@@ -22,7 +22,9 @@ import { type DetectorConfig, detectorConfig, type RoiHeadsConfig, type RpnConfi
 import { FasterRCNN } from '../model/faster-rcnn.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../preprocess.js';
 import { trainingBatches } from './loader.js';
-import { defaultSteps, type LrSchedule } from './schedule.js';
+import { readResumeState } from '../../core/train/resume.js';
+import type { ScheduleSpec } from '../../core/train/schedule.js';
+import { defaultSteps, detectorSchedule, storedDetectorSchedule } from './schedule.js';
 import { runTraining, type TrainResult } from './trainer.js';
 
 export type DetectorPreset = 'paper' | 'cpu';
@@ -58,6 +60,8 @@ export interface TrainDetectorOptions {
   maxMinutes?: number;
   /** Shrink the run (and its lr steps) to what fits in maxMinutes at the measured speed. */
   fitToTime?: boolean;
+  /** Stops the run, with a checkpoint, after the iteration in progress (the CLI: SIGINT/SIGTERM). */
+  signal?: AbortSignal;
   resume?: boolean;
   /** Start over even if `out` holds a checkpoint. */
   force?: boolean;
@@ -216,7 +220,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
   let rngState: number | undefined;
   let elapsedBefore = 0;
   let imagesPerBatch = opts.imagesPerBatch ?? 2;
-  let schedule: LrSchedule;
+  let schedule: ScheduleSpec;
   let seed = opts.seed ?? 0;
   let extra: Record<string, unknown> = {};
   let iterations = opts.iterations ?? DEFAULT_DETECTOR_ITERATIONS;
@@ -231,8 +235,10 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       );
     }
     const t = loaded.meta.training ?? {};
-    startIteration = Number(t.iteration ?? 0);
-    iterations = opts.iterations ?? Number(t.iterations ?? iterations);
+    // A checkpoint without a run (`resdet init`) trains from iteration 0.
+    const resume = readResumeState(t, opts.out);
+    startIteration = resume?.iteration ?? 0;
+    iterations = opts.iterations ?? resume?.totalIterations ?? iterations;
     if (startIteration >= iterations) {
       model.dispose();
       throw new UsageError(
@@ -241,11 +247,11 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       );
     }
     rngState = typeof t.rngState === 'number' ? t.rngState : undefined;
-    elapsedBefore = Number(t.elapsedSeconds ?? 0);
+    elapsedBefore = resume?.seconds ?? 0;
     imagesPerBatch = Number(t.imagesPerBatch ?? imagesPerBatch);
-    seed = Number(t.seed ?? seed);
+    seed = resume?.seed ?? seed;
     schedule =
-      (t.schedule as LrSchedule) ??
+      storedDetectorSchedule(t.schedule) ??
       scheduleFor(opts, iterations, imagesPerBatch, model.config.backbone.frozenBn);
     extra = loaded.meta.extra ?? {};
     if (loaded.optimizer) {
@@ -317,10 +323,10 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       iterations,
       schedule,
       momentum: 0.9,
-      weightDecay: 1e-4,
       checkpointEvery: opts.checkpointEvery ?? 500,
       maxMinutes: opts.maxMinutes,
       fitToTime: opts.fitToTime,
+      signal: opts.signal,
       evalEvery: opts.evalEvery,
       evaluate,
       startIteration,
@@ -350,8 +356,8 @@ function scheduleFor(
   iterations: number,
   imagesPerBatch: number,
   pretrained: boolean,
-): LrSchedule {
-  return {
+): ScheduleSpec {
+  return detectorSchedule({
     // Fine-tuning a pretrained trunk (frozen BN): 0.0025 per image, between py-faster-rcnn's
     // 0.001 and detectron2's 0.02 per 16 images. From scratch (batch-statistics BN): 0.01 per
     // image, the rate of the shapes run in the README.
@@ -360,5 +366,5 @@ function scheduleFor(
     warmupFactor: 0.001,
     steps: opts.steps ?? defaultSteps(iterations),
     gamma: 0.1,
-  };
+  });
 }

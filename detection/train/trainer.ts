@@ -1,28 +1,36 @@
-import { backendComputesValues } from '../../core/backend.js';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ResdetError } from '../../core/errors.js';
-import { MetricsWriter, Progress } from '../../core/progress.js';
 import { Rng } from '../../core/rng.js';
 import type { SafeTensor } from '../../core/safetensors.js';
+import {
+  type ComputedStep,
+  type FitToTime,
+  runTrainLoop,
+  type StopReason,
+  type TrainTask,
+} from '../../core/train/loop.js';
+import { METRICS_FILE, MetricsLog } from '../../core/train/metrics.js';
+import { initialScheduleState, learningRate, type ScheduleSpec } from '../../core/train/schedule.js';
+import { DETECTOR_WEIGHT_DECAY, gradsByParam, Sgd, type WeightDecay } from '../../core/train/sgd.js';
 import { type DetectorMeta, saveDetector } from '../checkpoint.js';
 import type { FasterRCNN, LossValues } from '../model/faster-rcnn.js';
 import type { TrainBatchSource } from './loader.js';
 import { writeTrainingPlot } from './plot.js';
-import { defaultSteps, learningRate, type LrSchedule } from './schedule.js';
-import { SgdMomentum } from './sgd.js';
+import { defaultSteps, fitDetectorSchedule } from './schedule.js';
 
-export const METRICS_FILE = 'metrics.jsonl';
+export { METRICS_FILE };
 export const LOSS_PLOT_FILE = 'loss.png';
 
 export interface TrainerOptions {
   out: string;
   /** Total iterations of the run (a resumed run continues to the same total). */
   iterations: number;
-  schedule: LrSchedule;
+  schedule: ScheduleSpec;
   momentum: number;
-  weightDecay: number;
-  /** Save a checkpoint every this many iterations (and at the end, on a signal, at the time limit). */
+  /** Weight decay per parameter group (default: conv and linear kernels only, 1e-4). */
+  weightDecay?: WeightDecay;
+  /** Save a checkpoint every this many iterations (and at the end, when aborted, at the time limit). */
   checkpointEvery: number;
   /** Stop (with a checkpoint) after this many minutes of this process's training. */
   maxMinutes?: number;
@@ -32,6 +40,8 @@ export interface TrainerOptions {
    * learning rate decayed instead of being cut off mid-schedule (used by `resdet demo`).
    */
   fitToTime?: boolean;
+  /** Stops the run, with a checkpoint, after the iteration in progress (the CLI: SIGINT/SIGTERM). */
+  signal?: AbortSignal;
   /** Evaluate every this many iterations (and at the end) with `evaluate`. */
   evalEvery?: number;
   evaluate?: (model: FasterRCNN, iteration: number) => Promise<Record<string, number>>;
@@ -51,12 +61,16 @@ export interface TrainerOptions {
   log?: (line: string) => void;
 }
 
-export type StopReason = 'done' | 'time-limit' | 'signal';
+export type { StopReason };
 
 export interface TrainResult {
   iteration: number;
-  stoppedBy: StopReason;
-  /** The signal that stopped the run, when stoppedBy is 'signal'. */
+  stopped: StopReason;
+  /** The AbortSignal's reason when stopped is 'aborted' (the CLI aborts with the signal's name). */
+  abortReason?: unknown;
+  /** `stopped` under the name `resdet train-detector --json` has always printed ('aborted' is 'signal'). */
+  stoppedBy: 'done' | 'time-limit' | 'signal';
+  /** The signal's name when the CLI's signal handling aborted the run. */
   signal?: NodeJS.Signals;
   /** Seconds spent training in this process, and in total over resumes. */
   seconds: number;
@@ -67,10 +81,10 @@ export interface TrainResult {
 }
 
 /**
- * The training loop: SGD with momentum and weight decay on the sum of the four Faster R-CNN
- * losses, warm-up and step decay, checkpoints every N iterations and when stopped (time limit,
- * SIGINT/SIGTERM), metrics.jsonl and a loss plot. A non-finite loss stops the run before the bad
- * update is applied, leaving the last checkpoint as it was.
+ * Detector training as a task of core/train's loop: SGD with momentum and weight decay on the
+ * sum of the four Faster R-CNN losses, a `train` record per iteration, evaluation every
+ * `evalEvery`, checkpoints every `checkpointEvery` (and whenever the run stops) with loss.png
+ * redrawn after each.
  */
 export async function runTraining(
   model: FasterRCNN,
@@ -79,176 +93,164 @@ export async function runTraining(
 ): Promise<TrainResult> {
   const named = model.namedTrainableVariables();
   const variables = named.map((n) => n.variable);
-  const optimizer = new SgdMomentum(named, opts.momentum, opts.weightDecay);
-  if (opts.optimizerState) optimizer.loadState(opts.optimizerState);
+  const weightDecay = opts.weightDecay ?? DETECTOR_WEIGHT_DECAY;
+  const optimizer = new Sgd(named, { momentum: opts.momentum, weightDecay });
+  if (opts.optimizerState) optimizer.loadStateDict(opts.optimizerState);
   const rng = opts.rngState !== undefined ? Rng.fromState(opts.rngState) : new Rng(opts.seed + 17);
-  const metrics = new MetricsWriter(join(opts.out, METRICS_FILE));
-  const progress = new Progress({
-    total: opts.iterations,
-    start: opts.startIteration,
-    label: 'train-detector',
-    unit: 'it',
-    silent: opts.silent,
-  });
-  // Messages go above the progress bar, or to opts.log when the bar is silent.
-  const note = (line: string) => (opts.silent ? opts.log?.(line) : progress.log(line));
-  let stopSignal: NodeJS.Signals | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    stopSignal = sig;
-    note(`${sig}: stopping after this iteration and saving a checkpoint`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const start = performance.now();
-  const elapsed = () => (performance.now() - start) / 1000;
-  let iteration = opts.startIteration;
+  const metrics = new MetricsLog(join(opts.out, METRICS_FILE));
+  // A kill after the last checkpoint leaves records of iterations this run does again.
+  metrics.truncateAfter(opts.startIteration);
+  const scheduleState = initialScheduleState();
+  let schedule = opts.schedule;
+  if (opts.fitToTime && schedule.decay.kind === 'steps' && schedule.decay.milestones.length === 0) {
+    schedule = { ...schedule, decay: { ...schedule.decay, milestones: defaultSteps(opts.iterations) } };
+  }
   let lastLoss: LossValues | undefined;
   let lastEval: Record<string, number> | undefined;
-  let lastSaved = opts.startIteration;
 
-  const save = async () => {
-    // A finite loss does not prove finite weights: one huge step can overflow them. Never let
-    // such a state replace the last good checkpoint.
-    const bad = await model.nonFiniteParameters();
-    if (bad.length > 0 && backendComputesValues()) {
-      throw new ResdetError(
-        `training diverged: parameters became non-finite at iteration ${iteration} (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', ...' : ''})`,
-        `the last good checkpoint (iteration ${lastSaved}) is in ${opts.out}; lower --lr or check the data, then --resume`,
-      );
-    }
-    await saveDetector(
-      opts.out,
-      model,
-      {
-        ...opts.meta,
-        training: {
-          ...opts.trainingInfo,
-          iteration,
-          iterations: total,
-          schedule,
-          momentum: opts.momentum,
-          weightDecay: opts.weightDecay,
-          seed: opts.seed,
-          rngState: rng.getState(),
-          elapsedSeconds: (opts.elapsedBefore ?? 0) + elapsed(),
-          lastLoss,
-          lastEval,
-        },
-      },
-      await optimizer.state(),
-    );
-    lastSaved = iteration;
-    await writeTrainingPlot(
-      join(opts.out, METRICS_FILE),
-      join(opts.out, LOSS_PLOT_FILE),
-      `${model.config.arch}${model.config.backbone.baseWidth !== 64 ? `-w${model.config.backbone.baseWidth}` : ''} Faster R-CNN (${opts.trainingInfo?.dataset ?? 'training'})`,
-    ).catch((err: Error) => note(`could not write the loss plot: ${err.message}`));
-  };
-
-  const runEval = async () => {
-    if (!opts.evaluate) return;
-    const t0 = performance.now();
-    lastEval = await opts.evaluate(model, iteration);
-    metrics.write({ type: 'eval', iteration, seconds: (performance.now() - t0) / 1000, ...lastEval });
-    note(
-      `iteration ${iteration}: ${Object.entries(lastEval)
-        .map(([k, v]) => `${k} ${v.toFixed(4)}`)
-        .join(', ')}`,
-    );
-  };
-
-  let total = opts.iterations;
-  let schedule = opts.schedule;
-  const fitAfter = opts.startIteration + 10;
-  if (opts.fitToTime && schedule.steps.length === 0) schedule = { ...schedule, steps: defaultSteps(total) };
-  let stoppedBy: StopReason = 'done';
-  try {
-    while (iteration < total) {
-      // A small cached set makes every await below resolve as a microtask: without a turn of the
-      // event loop, SIGINT/SIGTERM handlers would wait for the next checkpoint (500 iterations).
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (stopSignal) {
-        stoppedBy = 'signal';
-        break;
-      }
-      if (opts.maxMinutes !== undefined && elapsed() >= opts.maxMinutes * 60) {
-        stoppedBy = 'time-limit';
-        note(`--max-minutes ${opts.maxMinutes} reached at iteration ${iteration}`);
-        break;
-      }
-      const lr = learningRate(schedule, iteration);
-      const { batch, targets } = await loader.batch(iteration);
-      const t0 = performance.now();
-      let grads: tf.NamedTensorMap | undefined;
-      let values: LossValues;
+  type DetectorStep = ComputedStep & { lr: number; values: LossValues; started: number };
+  const task: TrainTask<DetectorStep> = {
+    async compute(ctx) {
+      const lr = learningRate(schedule, scheduleState, ctx.iteration, ctx.total);
+      const { batch, targets } = await loader.batch(ctx.iteration);
+      const started = performance.now();
+      let result: Awaited<ReturnType<FasterRCNN['lossGradients']>>;
       try {
-        ({ grads, values } = await model.lossGradients(batch, targets, rng, variables));
-        const total = values.total ?? Number.NaN;
-        if (!Number.isFinite(total) && backendComputesValues()) {
-          throw new ResdetError(
-            `training diverged: the loss is ${total} at iteration ${iteration + 1} ` +
-              `(RPN objectness ${values.rpnObjectness}, RPN box ${values.rpnBox}, classifier ${values.classifier}, box ${values.box})`,
-            `the last good checkpoint (iteration ${lastSaved}) is in ${opts.out}; lower --lr or check the data, then --resume`,
-          );
-        }
-        optimizer.step(grads, lr);
+        // The losses are read back once, with await, inside lossGradients.
+        result = await model.lossGradients(batch, targets, rng, variables);
       } finally {
-        if (grads) tf.dispose(Object.values(grads));
         batch.images.dispose();
       }
-      iteration++;
-      lastLoss = values;
+      const byName = gradsByParam(named, result.grads);
+      const { values } = result;
+      return {
+        loss: values.total ?? Number.NaN,
+        units: 1,
+        show: { loss: values.total, lr },
+        apply: () => optimizer.step(byName, lr),
+        dispose: () => tf.dispose([...byName.values()]),
+        lr,
+        values,
+        started,
+      };
+    },
+    diverged({ loss, values: v }, ctx) {
+      return new ResdetError(
+        `training diverged: the loss is ${loss} at iteration ${ctx.iteration + 1} ` +
+          `(RPN objectness ${v.rpnObjectness}, RPN box ${v.rpnBox}, classifier ${v.classifier}, box ${v.box})`,
+        `the last good checkpoint (iteration ${ctx.lastSaved}) is in ${opts.out}; lower --lr or check the data, then --resume`,
+      );
+    },
+    afterStep(step, ctx) {
+      lastLoss = step.values;
       metrics.write({
         type: 'train',
-        iteration,
-        lr,
+        iteration: ctx.iteration,
+        lr: step.lr,
         ...lastLoss,
-        seconds: (performance.now() - t0) / 1000,
+        seconds: (performance.now() - step.started) / 1000,
       });
-      progress.tick(1, { loss: lastLoss.total, lr });
-      // Fitted after 10 iterations, then re-fitted every 100 (startup is slow, and the machine's
-      // load changes) while the first decay step is still ahead; never beyond opts.iterations.
-      const refit =
-        iteration === fitAfter ||
-        (iteration > fitAfter && iteration % 100 === 0 && iteration < schedule.steps[0] - 1);
-      if (opts.fitToTime && opts.maxMinutes !== undefined && refit) {
-        // Rate since the start of this process; 5% of the budget is left for the final
-        // checkpoint and evaluation.
-        const perIteration = elapsed() / (iteration - opts.startIteration);
-        const fits = iteration + Math.floor((opts.maxMinutes * 60 * 0.95 - elapsed()) / perIteration);
-        const fitted = Math.min(opts.iterations, Math.max(iteration + 1, fits));
-        if (Math.abs(fitted - total) > 0.02 * total) {
-          total = fitted;
-          schedule = {
-            ...schedule,
-            steps: defaultSteps(total),
-            warmupIters: Math.min(opts.schedule.warmupIters, Math.floor(total / 5)),
-          };
-          note(
-            `fitting the run to --max-minutes ${opts.maxMinutes}: ${total} iterations, lr steps at ${schedule.steps.join(', ')}`,
+    },
+    evaluation: opts.evaluate && {
+      due: (ctx) =>
+        opts.evalEvery !== undefined && ctx.iteration % opts.evalEvery === 0 && ctx.iteration < ctx.total,
+      async run(ctx) {
+        const t0 = performance.now();
+        lastEval = await opts.evaluate!(model, ctx.iteration);
+        metrics.write({
+          type: 'eval',
+          iteration: ctx.iteration,
+          seconds: (performance.now() - t0) / 1000,
+          ...lastEval,
+        });
+        ctx.note(
+          `iteration ${ctx.iteration}: ${Object.entries(lastEval)
+            .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+            .join(', ')}`,
+        );
+      },
+    },
+    checkpoint: {
+      due: (ctx) => ctx.iteration % opts.checkpointEvery === 0 && ctx.iteration < ctx.total,
+      async save(ctx) {
+        await saveDetector(
+          opts.out,
+          model,
+          {
+            ...opts.meta,
+            training: {
+              ...opts.trainingInfo,
+              iteration: ctx.iteration,
+              iterations: ctx.total,
+              schedule,
+              momentum: opts.momentum,
+              weightDecay,
+              seed: opts.seed,
+              rngState: rng.getState(),
+              elapsedSeconds: (opts.elapsedBefore ?? 0) + ctx.elapsedSeconds(),
+              lastLoss,
+              lastEval,
+            },
+          },
+          await optimizer.stateDict(),
+        );
+      },
+    },
+    nonFinite: () => model.nonFiniteParameters(),
+    nonFiniteError(bad, ctx) {
+      return new ResdetError(
+        `training diverged: parameters became non-finite at iteration ${ctx.iteration} (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', ...' : ''})`,
+        `the last good checkpoint (iteration ${ctx.lastSaved}) is in ${opts.out}; lower --lr or check the data, then --resume`,
+      );
+    },
+    afterSave: async () => {
+      await writeTrainingPlot(
+        join(opts.out, METRICS_FILE),
+        join(opts.out, LOSS_PLOT_FILE),
+        `${model.config.arch}${model.config.backbone.baseWidth !== 64 ? `-w${model.config.backbone.baseWidth}` : ''} Faster R-CNN (${opts.trainingInfo?.dataset ?? 'training'})`,
+      );
+    },
+  };
+  const fitToTime: FitToTime | undefined = opts.fitToTime
+    ? {
+        maxTotal: opts.iterations,
+        refitUntil: (t) =>
+          schedule.decay.kind === 'steps' ? (schedule.decay.milestones[0] ?? t) - 1 : t / 2,
+        adopt: (t, ctx) => {
+          schedule = fitDetectorSchedule(opts.schedule, t);
+          const steps = schedule.decay.kind === 'steps' ? schedule.decay.milestones : [];
+          ctx.note(
+            `fitting the run to --max-minutes ${opts.maxMinutes}: ${t} iterations, lr steps at ${steps.join(', ')}`,
           );
-          progress.setTotal(total);
-        }
+        },
       }
-      if (opts.evalEvery && iteration % opts.evalEvery === 0 && iteration < total) await runEval();
-      if (iteration % opts.checkpointEvery === 0 && iteration < total) await save();
-    }
-    if (stoppedBy === 'done' && opts.evaluate) await runEval();
-    await save();
+    : undefined;
+
+  try {
+    const result = await runTrainLoop({
+      task,
+      startIteration: opts.startIteration,
+      totalIterations: opts.iterations,
+      signal: opts.signal,
+      maxMinutes: opts.maxMinutes,
+      fitToTime,
+      progress: { label: 'train-detector', unit: 'it', unitsPerIteration: 1, silent: opts.silent },
+      log: opts.log,
+    });
+    return {
+      iteration: result.iteration,
+      stopped: result.stopped,
+      abortReason: result.abortReason,
+      stoppedBy: result.stopped === 'aborted' ? 'signal' : result.stopped,
+      signal:
+        result.abortReason === 'SIGINT' || result.abortReason === 'SIGTERM' ? result.abortReason : undefined,
+      seconds: result.seconds,
+      totalSeconds: (opts.elapsedBefore ?? 0) + result.seconds,
+      lastLoss,
+      lastEval,
+      checkpoint: opts.out,
+    };
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    progress.finish();
     optimizer.dispose();
   }
-  return {
-    iteration,
-    stoppedBy,
-    signal: stoppedBy === 'signal' ? stopSignal : undefined,
-    seconds: elapsed(),
-    totalSeconds: (opts.elapsedBefore ?? 0) + elapsed(),
-    lastLoss,
-    lastEval,
-    checkpoint: opts.out,
-  };
 }

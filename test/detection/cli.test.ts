@@ -12,6 +12,19 @@ const tmp = mkdtempSync(join(tmpdir(), 'resdet-det-cli-'));
 const data = join(tmp, 'shapes');
 const env = { RESDET_BACKEND: 'wasm' };
 
+/** VOC07 mAP of devkit result files in `vocDir`, scored on their own by `resdet eval voc`. */
+async function rescoredVoc07(root: string, vocDir: string): Promise<number> {
+  const dets = join(vocDir, 'comp4_det_test_{cls}.txt');
+  const r = await runCli(
+    ['eval', 'voc', '--root', root, '--split', 'test', '--dets', dets, '--metric', 'voc07', '--json'],
+    {
+      env,
+    },
+  );
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { mAP: number }).mAP;
+}
+
 beforeAll(async () => {
   const r = await runCli(
     ['data', 'synth', '--kind', 'shapes', '--out', data, '--train', '4', '--test', '3', '--size', '64'],
@@ -197,10 +210,12 @@ describe('detector CLI', () => {
     const report = JSON.parse(ev.stdout);
     expect(report.images).toBe(3);
     expect(report.voc.metric).toBe('voc07');
-    expect(report.voc.mAP).toBeGreaterThanOrEqual(0);
     expect(Object.keys(report.voc.per_class)).toEqual(['circle', 'square', 'triangle', 'star']);
-    expect(report.coco.AP).toBeGreaterThanOrEqual(0);
+    const perClass = Object.values(report.voc.per_class) as number[];
+    expect(report.voc.mAP).toBeCloseTo(perClass.reduce((a, b) => a + b, 0) / perClass.length, 12);
     expect(existsSync(report.files.cocoJson)).toBe(true);
+    // The devkit files it wrote, scored on their own by `resdet eval voc`: the same mAP.
+    expect(await rescoredVoc07(data, report.files.vocDir)).toBe(report.voc.mAP);
     for (const cls of ['circle', 'square', 'triangle', 'star']) {
       expect(existsSync(join(report.files.vocDir, `comp4_det_test_${cls}.txt`))).toBe(true);
     }
@@ -213,6 +228,12 @@ describe('detector CLI', () => {
       { env },
     );
     expect(convert.code, convert.stderr).toBe(0);
+    // The COCO results file it wrote, scored by `resdet eval coco` against the same images: the same AP.
+    const cocoAgain = await runCli(['eval', 'coco', '--gt', ann, '--dt', report.files.cocoJson, '--json'], {
+      env,
+    });
+    expect(cocoAgain.code, cocoAgain.stderr).toBe(0);
+    expect(JSON.parse(cocoAgain.stdout).AP).toBe(report.coco.AP);
     const onCoco = await runCli(
       [
         'evaluate-detector',
@@ -283,6 +304,9 @@ describe('detector CLI', () => {
       expect(existsSync(path), path).toBe(true);
     }
     expect(s.iterations).toBeGreaterThan(0);
-    expect(s.voc07_mAP).toBeGreaterThanOrEqual(0);
+    // The figures it reports are those it wrote, and the devkit files score to them on their own.
+    const written = readFileSync(s.summary, 'utf8');
+    expect(written).toContain(`VOC07 mAP@0.5: ${s.voc07_mAP.toFixed(4)}`);
+    expect(await rescoredVoc07(s.data, s.results.vocDir)).toBe(s.voc07_mAP);
   });
 });

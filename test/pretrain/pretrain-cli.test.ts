@@ -179,6 +179,33 @@ describe.skipIf(!haveData)('resdet pretrain (tiny runs)', () => {
     expect(sgd.names().some((n) => n.startsWith('momentum_buffer.'))).toBe(true);
   }, 200_000);
 
+  it('--fit-to-time shortens the run to --max-minutes and decays its learning rate before the end', async () => {
+    const out = join(tmp(), 'fit');
+    const settings = '--width 4 --iterations 100000 --batch-size 16 --subset 256 --test-subset 32';
+    const r = await runCli(
+      [...common, '--out', out, ...settings.split(' '), '--max-minutes', '0.3', '--fit-to-time', '--json'],
+      { timeoutMs: 100_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as { stopped: string; iteration: number; totalIterations: number };
+    expect(summary.stopped).toBe('done');
+    expect(summary.iteration).toBe(summary.totalIterations);
+    expect(summary.iteration).toBeLessThan(100_000);
+    const lrs = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; lr?: number })
+      .filter((x) => x.type === 'train')
+      .map((x) => x.lr as number);
+    // The CIFAR recipe's steps (x0.1 at 1/2 and 3/4 of the fitted run) from 0.1 x 16/128.
+    expect(lrs[0]).toBeCloseTo(0.0125, 10);
+    expect(lrs.at(-1)).toBeCloseTo(0.000125, 10);
+    const saved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as {
+      training: { settings: { totalIterations: number } };
+    };
+    expect(saved.training.settings.totalIterations).toBe(summary.iteration);
+  }, 120_000);
+
   it('refuses to overwrite a run without --resume and reports usage errors with exit 2', async () => {
     const out = join(tmp(), 'run');
     const r = await runCli([...common, '--out', out, '--resume']);

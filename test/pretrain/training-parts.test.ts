@@ -6,13 +6,11 @@ import {
   learningRate,
   observeTrainError,
   observeValError,
-} from '../../backbone/pretrain/schedule.js';
-import { Sgd } from '../../backbone/pretrain/sgd.js';
+} from '../../core/train/schedule.js';
 import { ensureStridedSliceGradient } from '../../backbone/pretrain/strided-slice-grad.js';
 import { epochOrder } from '../../backbone/pretrain/trainer.js';
 import { initBackend } from '../../core/backend.js';
 import { Rng } from '../../core/rng.js';
-import { SafetensorsFile, serializeSafetensors } from '../../core/safetensors.js';
 import { memoryBatch } from '../../data/classification/augment.js';
 import { evalBatch } from '../../data/classification/batches.js';
 import type { MemorySet } from '../../data/classification/types.js';
@@ -129,25 +127,6 @@ describe('schedules and recipes', () => {
     expect(epochOrder(3, 2, 50)).toEqual(epochOrder(3, 2, 50));
     expect(epochOrder(3, 2, 50)).not.toEqual(epochOrder(3, 3, 50));
     expect([...epochOrder(3, 2, 50)].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
-  });
-});
-
-describe('SGD with momentum and weight decay', () => {
-  it('matches v = m v + g + wd w; w -= lr v, and round-trips its state', async () => {
-    const w = tf.variable(tf.tensor1d([1, -2]));
-    const params = [{ name: 'fc.weight', variable: w }];
-    const sgd = new Sgd({ momentum: 0.9, weightDecay: 0.1 });
-    const g = () => new Map([['fc.weight', tf.tensor1d([0.5, 0.5])]]);
-    sgd.step(params, g(), 0.1); // v = [0.6, 0.3]; w = [0.94, -2.03]
-    sgd.step(params, g(), 0.1); // v = 0.9v + g + 0.1w = [1.134, 0.567]; w = [0.8266, -2.0867]
-    expect(Array.from(w.dataSync())).toEqual([expect.closeTo(0.8266, 4), expect.closeTo(-2.0867, 4)]);
-    const saved = SafetensorsFile.parse(serializeSafetensors(await sgd.stateDict()));
-    const again = new Sgd({ momentum: 0.9, weightDecay: 0.1 });
-    again.loadStateDict(saved, params);
-    expect(Array.from((await again.stateDict())['momentum_buffer.fc.weight'].data as Float32Array)).toEqual([
-      expect.closeTo(1.134, 4),
-      expect.closeTo(0.567, 4),
-    ]);
   });
 });
 

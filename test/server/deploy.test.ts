@@ -29,7 +29,7 @@ const byKind = (docs: Doc[], kind: string): Doc => {
   return found[0];
 };
 
-const program = buildProgram();
+const program = await buildProgram();
 function subcommand(path: string[]): Command {
   let cmd: Command = program;
   for (const name of path) {

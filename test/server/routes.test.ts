@@ -109,13 +109,18 @@ describe('health and metadata', () => {
 
 describe('POST /v1/detect', () => {
   it('answers boxes in original-image pixels for a raw PNG body', async () => {
-    const res = await postImage(`${url}/v1/detect`, await solidPng(64, 48, [250, 10, 10]));
+    const png = await solidPng(64, 48, [250, 10, 10]);
+    const sent = performance.now();
+    const res = await postImage(`${url}/v1/detect`, png);
+    const roundTripMs = performance.now() - sent;
     expect(res.status).toBe(200);
     const body = (await res.json()) as DetectJson;
     expect(body.image).toEqual({ width: 64, height: 48 });
     expect(body.detections[0]).toEqual({ box: [0, 0, 64, 48], label: 'red', labelIndex: 0, score: 0.95 });
     expect(body.detections).toHaveLength(3);
+    // A time measured inside the request: within what the whole round trip took.
     expect(body.timings.inferenceMs).toBeGreaterThanOrEqual(0);
+    expect(body.timings.inferenceMs).toBeLessThanOrEqual(roundTripMs);
   });
 
   it('reads multipart field "image" and honours score_threshold and max_detections', async () => {

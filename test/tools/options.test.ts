@@ -7,8 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../core/errors.js';
 import { buildProgram } from '../../tools/cli.js';
 
+const program = await buildProgram();
+
 function option(path: string[], flag: string): Option {
-  let cmd: Command = buildProgram();
+  let cmd: Command = program;
   for (const name of path) {
     const sub = cmd.commands.find((c) => c.name() === name);
     if (!sub) throw new Error(`no command ${path.join(' ')}`);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runDemo } from '../../detection/demo.js';
+import { abortOnSignals } from '../abort.js';
 import {
   applyWasmThreads,
   parseFloatOption,
@@ -41,6 +42,7 @@ export function register(program: Command): void {
     .action(async (flags: DemoFlags, cmd: Command) => {
       applyWasmThreads(flags.threads, 'long');
       const backend = await useBackend(cmd);
+      const abort = abortOnSignals();
       const s = await runDemo({
         out: flags.out,
         minutes: flags.minutes,
@@ -49,9 +51,10 @@ export function register(program: Command): void {
         size: flags.size,
         seed: flags.seed,
         backend,
+        signal: abort.signal,
         silent: flags.json,
         log: flags.json ? () => {} : undefined,
-      });
+      }).finally(() => abort.dispose());
       if (flags.json) {
         printJson(s);
         return;

@@ -1,6 +1,7 @@
 /**
  * `resdet eval coco` and `resdet eval voc`: detection mAP with the reference tools' semantics
- * (pycocotools' COCOeval for boxes; py-faster-rcnn's voc_eval for VOC).
+ * (pycocotools' COCOeval for boxes, masks and keypoints; py-faster-rcnn's voc_eval for VOC).
+ * Nothing here loads TF.js or sharp until a plot is written: evaluation is arithmetic on JSON.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +9,11 @@ import { type Command, Option } from 'commander';
 import { ResdetError, UsageError } from '../../core/errors.js';
 import { loadCocoDataset, loadCocoResultArrays } from '../../data/coco/load.js';
 import { readJsonDocument } from '../../data/coco/read-json.js';
+import type { CocoDataset } from '../../data/coco/dataset.js';
+import type { CocoResultArrays } from '../../data/coco/results-fast.js';
 import { cocoSummaryJson, evaluateCoco, formatCocoSummary } from '../../detection/eval/coco.js';
+import { diagnoseCoco } from '../../detection/eval/coco-diagnose.js';
+import { formatDiagnosis, writeDiagnosisPlots } from '../../detection/eval/coco-diagnose-report.js';
 import { writeCocoPlot, writeVocPlot } from '../../detection/eval/plots.js';
 import {
   evaluateVoc,
@@ -23,14 +28,17 @@ import {
   readVocResultFiles,
   vocDetectionsFromCocoJson,
 } from '../../detection/eval/voc-io.js';
-import { resolveVocClasses } from '../../data/detection/voc.js';
-import { printJson, verboseLog } from '../common.js';
+import { COCO_IOU_TYPES, type CocoIouType } from '../../detection/eval/coco-params.js';
+import { parseFloatOption, printJson, verboseLog } from '../common.js';
 
 interface CocoOpts {
   gt: string;
   dt: string;
+  iouType: CocoIouType;
   json?: boolean;
   plot?: string;
+  diagnose?: boolean;
+  scoreThreshold: number;
 }
 
 interface VocOpts {
@@ -47,11 +55,16 @@ interface VocOpts {
 
 async function runCoco(opts: CocoOpts, cmd: Command): Promise<void> {
   const t0 = performance.now();
-  const gt = await loadCocoDataset(opts.gt);
+  const iouType = opts.iouType;
+  const gt = await loadCocoDataset(opts.gt, {
+    keepSegmentation: iouType === 'segm',
+    compact: iouType !== 'bbox',
+  });
   const t1 = performance.now();
-  const dt = await loadCocoResultArrays(opts.dt, gt);
+  const dt = await loadCocoResultArrays(opts.dt, gt, { iouType });
   const t2 = performance.now();
-  const summary = evaluateCoco(gt, dt, { dtSource: opts.dt });
+  if (opts.diagnose) return runCocoDiagnose(opts, cmd, gt, dt);
+  const summary = evaluateCoco(gt, dt, { dtSource: opts.dt, gtSource: opts.gt, iouType });
   const t3 = performance.now();
   verboseLog(
     cmd,
@@ -72,6 +85,31 @@ async function runCoco(opts: CocoOpts, cmd: Command): Promise<void> {
     );
   });
   if (opts.plot) console.log(`\nplot: ${opts.plot}`);
+}
+
+async function runCocoDiagnose(
+  opts: CocoOpts,
+  cmd: Command,
+  gt: CocoDataset,
+  dt: CocoResultArrays,
+): Promise<void> {
+  const t0 = performance.now();
+  const { summary, diagnosis } = diagnoseCoco(gt, dt, {
+    dtSource: opts.dt,
+    gtSource: opts.gt,
+    iouType: opts.iouType,
+    scoreThreshold: opts.scoreThreshold,
+  });
+  verboseLog(cmd, `evaluate + diagnose ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+  const plots = opts.plot ? await writeDiagnosisPlots(opts.plot, summary, diagnosis) : [];
+  if (opts.json) {
+    printJson({ ...cocoSummaryJson(summary), diagnostics: diagnosis });
+    return;
+  }
+  console.log(formatCocoSummary(summary));
+  console.log('');
+  console.log(formatDiagnosis(diagnosis));
+  if (plots.length > 0) console.log(`\nplots: ${plots.join(', ')}`);
 }
 
 function vocPaths(opts: VocOpts): { annotations: string; imageset: string } {
@@ -103,6 +141,7 @@ async function runVoc(opts: VocOpts, cmd: Command): Promise<void> {
   const isJson = opts.dets.toLowerCase().endsWith('.json');
   if (isJson) {
     const doc = await readJsonDocument(opts.dets);
+    const { resolveVocClasses } = await import('../../data/detection/voc.js');
     // A numeric category_id is a 1-based index into the set's class order: the one training and
     // evaluate-detector read from --root (classes.txt, ...), else VOC's 20.
     let order: readonly string[] = given ?? VOC_CLASSES;
@@ -178,18 +217,38 @@ function printVoc(s: VocSummary, images: number): void {
 export function register(program: Command): void {
   const evalCmd = program
     .command('eval')
-    .description('detection mAP: COCO (pycocotools bbox protocol) and PASCAL VOC');
+    .description(
+      'detection mAP: COCO (pycocotools bbox, segm and keypoints protocols, diagnostics) and PASCAL VOC',
+    );
 
   evalCmd
     .command('coco')
-    .description("COCO bbox AP/AR, the same numbers as pycocotools' COCOeval")
+    .description("COCO AP/AR for boxes, masks or keypoints, the same numbers as pycocotools' COCOeval")
     .requiredOption('--gt <file>', 'COCO instances JSON (ground truth); large files are streamed')
     .requiredOption(
       '--dt <file>',
-      'results JSON: [{"image_id", "category_id", "bbox": [x,y,w,h], "score"}, ...]',
+      'results JSON: [{"image_id", "category_id", "bbox": [x,y,w,h] | "segmentation": RLE | "keypoints": [x,y,v,...], "score"}, ...]',
     )
-    .option('--json', 'print {"AP", ..., "ARl", "per_category": {"<catId>": AP}}')
-    .option('--plot <png>', 'write precision/recall curves per category and area range')
+    .addOption(
+      new Option('--iou-type <type>', 'what is compared: boxes (IoU), masks (mask IoU) or keypoints (OKS)')
+        .choices([...COCO_IOU_TYPES])
+        .default('bbox'),
+    )
+    .option(
+      '--json',
+      'print {"AP", ..., "ARl", "per_category": {"<catId>": AP}} (keypoints: AP, AP50, AP75, APm, APl, AR, AR50, AR75, ARm, ARl)',
+    )
+    .option('--plot <png|dir>', 'write precision/recall curves (with --diagnose: a folder of PNGs)')
+    .option(
+      '--diagnose',
+      'per-category AP/AP50/AR, P/R/F1 at --score-threshold, a confusion matrix with background, and the TIDE error breakdown',
+    )
+    .option(
+      '--score-threshold <s>',
+      'with --diagnose: detections below this score are left out of P/R/F1 and the confusion matrix',
+      parseFloatOption('--score-threshold', { min: 0, max: 1 }),
+      0.5,
+    )
     .action(async (opts: CocoOpts, cmd: Command) => runCoco(opts, cmd));
 
   evalCmd

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { type DegradationOptions, degradationExperiment } from '../../backbone/pretrain/degradation.js';
 import { UsageError } from '../../core/errors.js';
+import { abortOnSignals } from '../abort.js';
 import { parseDataSpec } from '../../data/classification/spec.js';
 import {
   applyWasmThreads,
@@ -15,7 +16,7 @@ import {
 } from '../common.js';
 
 /** The options as commander parses them: DegradationOptions' names, --out optional. */
-type DegradationFlags = Omit<DegradationOptions, 'out' | 'silent' | 'log'> & {
+type DegradationFlags = Omit<DegradationOptions, 'out' | 'silent' | 'log' | 'signal'> & {
   out?: string;
   threads?: number;
   json?: boolean;
@@ -64,11 +65,15 @@ export function register(program: Command): void {
       applyWasmThreads(flags.threads, 'long');
       await useBackend(cmd);
       const { json, out, threads: _threads, ...options } = flags;
+      const abort = abortOnSignals();
       const r = await degradationExperiment({
         ...options,
         out: out ?? `runs/degradation-${kind}`,
+        signal: abort.signal,
         silent: json,
-      });
+      }).finally(() => abort.dispose());
+      const code = abort.exitCode();
+      if (code !== undefined) process.exitCode = code;
       if (json) {
         printJson(r);
         return;

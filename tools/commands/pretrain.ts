@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UsageError } from '../../core/errors.js';
+import { abortOnSignals } from '../abort.js';
 import { type PretrainOptions, pretrain } from '../../backbone/pretrain/run.js';
+import { pretrainStopName } from '../../backbone/pretrain/trainer.js';
 import {
   parseFloatOption,
   parseIntOption,
@@ -13,7 +15,7 @@ import {
 } from '../common.js';
 
 /** The library's options under their flag names, plus what only the command line has. */
-type PretrainFlags = Omit<PretrainOptions, 'warmupIterations' | 'silent' | 'log'> & {
+type PretrainFlags = Omit<PretrainOptions, 'warmupIterations' | 'silent' | 'log' | 'signal'> & {
   warmup?: number;
   json?: boolean;
   threads?: number;
@@ -75,6 +77,10 @@ export function register(program: Command): void {
       'stop (with a checkpoint) after this much wall time',
       parseFloatOption('--max-minutes', { above: 0 }),
     )
+    .option(
+      '--fit-to-time',
+      'with --max-minutes: shorten the run and its lr schedule (steps, cosine) to what fits in the time',
+    )
     .option('--subset <n>', 'train on a random subset of N training images', parseIntOption('--subset', 1))
     .option(
       '--val-split <n>',
@@ -118,11 +124,20 @@ export function register(program: Command): void {
       applyWasmThreads(flags.threads, 'long');
       const backend = await useBackend(cmd);
       const { warmup, json, threads: _threads, ...options } = flags;
-      const result = await pretrain({ ...options, warmupIterations: warmup, silent: json });
+      if (flags.fitToTime && flags.maxMinutes === undefined)
+        throw new UsageError('--fit-to-time needs --max-minutes');
+      const abort = abortOnSignals();
+      const result = await pretrain({
+        ...options,
+        warmupIterations: warmup,
+        silent: json,
+        signal: abort.signal,
+      }).finally(() => abort.dispose());
+      const stopped = pretrainStopName(result);
       const summary = {
         out: result.outDir,
         backend,
-        stopped: result.stopped,
+        stopped,
         iteration: result.state.iteration,
         totalIterations: result.settings.totalIterations,
         epoch: result.state.epoch,
@@ -135,13 +150,13 @@ export function register(program: Command): void {
       else {
         const err = summary.testTop1Error;
         console.log(
-          `${result.stopped === 'done' ? 'finished' : `stopped (${result.stopped})`} at iteration ${summary.iteration}/${summary.totalIterations}` +
+          `${stopped === 'done' ? 'finished' : `stopped (${stopped})`} at iteration ${summary.iteration}/${summary.totalIterations}` +
             (err !== null ? `, test top-1 error ${(100 * err).toFixed(2)}%` : '') +
             `; checkpoint in ${summary.out}` +
             (result.stopped === 'done' ? '' : ' (continue with --resume)'),
         );
       }
-      if (result.stopped === 'SIGINT') process.exitCode = 130;
-      if (result.stopped === 'SIGTERM') process.exitCode = 143;
+      const code = abort.exitCode();
+      if (code !== undefined) process.exitCode = code;
     });
 }

@@ -15,6 +15,7 @@ import {
   applyWasmThreads,
   WASM_THREADS_HELP,
 } from '../common.js';
+import { abortOnSignals } from '../abort.js';
 
 /** The options as commander parses them: the library's own names, plus the flags it spells differently. */
 type TrainDetectorFlags = Omit<
@@ -172,7 +173,14 @@ export function register(program: Command): void {
         ...(poolSize !== undefined && { poolSize }),
         ...(nmsThreshold !== undefined && { nmsThreshold }),
       };
-      const result = await trainDetector({ ...options, warmupIters: warmup, roiHeads, info: { backend } });
+      const abort = abortOnSignals();
+      const result = await trainDetector({
+        ...options,
+        warmupIters: warmup,
+        roiHeads,
+        info: { backend },
+        signal: abort.signal,
+      }).finally(() => abort.dispose());
       const summary = {
         out: result.checkpoint,
         dataset: result.dataset,
@@ -199,7 +207,7 @@ export function register(program: Command): void {
         console.log(`checkpoint, metrics.jsonl and loss.png in ${result.checkpoint}`);
       }
       // Interrupted is not finished: the shell's codes, as pretrain uses.
-      if (result.signal === 'SIGINT') process.exitCode = 130;
-      if (result.signal === 'SIGTERM') process.exitCode = 143;
+      const code = abort.exitCode();
+      if (code !== undefined) process.exitCode = code;
     });
 }

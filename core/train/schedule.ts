@@ -1,5 +1,6 @@
 /**
- * Learning-rate schedules. A schedule is a pure function of (iteration, state) so a resumed run
+ * Learning-rate schedules, for every training task (classifier pretraining, detector training).
+ * A schedule is a pure function of (iteration, state) so a resumed run
  * gets the same rate as an uninterrupted one; the only adaptive parts (plateau decay, the
  * ResNet-110 warm-up that ends when training error drops below 80%) keep their decisions in
  * `ScheduleState`, which the checkpoint stores.
@@ -16,8 +17,15 @@ export type DecayRule =
 
 export type WarmupRule =
   | { kind: 'none' }
-  /** Linear from `startFactor` x base to base over `iterations`. */
-  | { kind: 'linear'; iterations: number; startFactor: number }
+  /**
+   * Linear from `startFactor` x base to base over `iterations`. `form` names how the factor is
+   * rounded: `lerp` (startFactor + (1 - startFactor) t, the default) or `detectron2`
+   * (startFactor (1 - t) + t, which detector checkpoints from before core/train/ used; kept so
+   * they resume bit-identically).
+   */
+  | { kind: 'linear'; iterations: number; startFactor: number; form?: 'lerp' | 'detectron2' }
+  /** `startFactor` x base for the first `iterations` (detectron2's constant warm-up). */
+  | { kind: 'constant'; iterations: number; startFactor: number }
   /** ResNet-110 (paper §4.2): a fixed low rate until training error falls below `errorBelow`. */
   | { kind: 'until-error'; lr: number; errorBelow: number; maxIterations: number };
 
@@ -60,7 +68,10 @@ export function learningRate(
     lr *= d.gamma ** state.plateauDecays;
   }
   if (w.kind === 'linear' && iteration < w.iterations) {
-    lr *= w.startFactor + (1 - w.startFactor) * (iteration / w.iterations);
+    const t = iteration / w.iterations;
+    lr *= w.form === 'detectron2' ? w.startFactor * (1 - t) + t : w.startFactor + (1 - w.startFactor) * t;
+  } else if (w.kind === 'constant' && iteration < w.iterations) {
+    lr *= w.startFactor;
   }
   return lr;
 }
@@ -110,8 +121,8 @@ export function describeSchedule(spec: ScheduleSpec): string {
           : 'constant';
   const w = spec.warmup;
   const warm =
-    w.kind === 'linear'
-      ? `, linear warm-up over ${w.iterations} iterations`
+    w.kind === 'linear' || w.kind === 'constant'
+      ? `, ${w.kind} warm-up over ${w.iterations} iterations`
       : w.kind === 'until-error'
         ? `, warm-up at ${w.lr} until training error < ${w.errorBelow * 100}%`
         : '';
