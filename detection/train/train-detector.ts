@@ -1,13 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkpointResNetConfig } from '../../backbone/classifier.js';
+import { checkpointResNetConfig, loadClassifierCheckpoint } from '../../backbone/classifier.js';
 import { archSpec, type ResNetConfig } from '../../backbone/config.js';
-import {
-  CONFIG_FILE,
-  loadCheckpoint,
-  type Preprocessing,
-  readCheckpointConfig,
-} from '../../core/checkpoint.js';
+import { CONFIG_FILE, type Preprocessing } from '../../core/checkpoint.js';
 import { ResdetError, UsageError } from '../../core/errors.js';
 import type { SafeTensor } from '../../core/safetensors.js';
 import { formatProblem } from '../../data/detection/problems.js';
@@ -121,14 +116,15 @@ interface BackboneSource {
 
 function resolveBackbone(spec: string, baseWidth: number | undefined): BackboneSource {
   if (existsSync(join(spec, CONFIG_FILE))) {
-    const config = readCheckpointConfig(spec);
-    if (config.kind !== 'classifier') {
-      throw new UsageError(
-        `--backbone ${spec}: a ${config.kind} checkpoint; a backbone must be a classifier checkpoint`,
-        'pass a directory from `resdet pretrain`/`resdet import torchvision`, or an architecture name',
-      );
-    }
-    const ckpt = loadCheckpoint(spec);
+    const ckpt = loadClassifierCheckpoint(
+      spec,
+      (kind) =>
+        new UsageError(
+          `--backbone ${spec}: a ${kind} checkpoint; a backbone must be a classifier checkpoint`,
+          'pass a directory from `resdet pretrain`/`resdet import torchvision`, or an architecture name',
+        ),
+    );
+    const { config } = ckpt;
     const weights: Record<string, SafeTensor> = {};
     for (const name of ckpt.weights.names())
       if (!name.startsWith('fc.')) weights[name] = ckpt.weights.tensor(name);
