@@ -16,5 +16,6 @@ export * from './draw.js';
 export * from './demo.js';
 export * from './init.js';
 export * from './train/train-detector.js';
+export * from './train/defaults.js';
 export type { TrainResult } from './train/trainer.js';
 export * from './eval/index.js';

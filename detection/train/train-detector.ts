@@ -7,7 +7,6 @@ import { ResdetError, UsageError } from '../../core/errors.js';
 import type { SafeTensor } from '../../core/safetensors.js';
 import { formatProblem } from '../../data/detection/problems.js';
 import { openDataset, parseDatasetSpec } from '../../data/detection/spec.js';
-import { DETECTION_MAX_SIZE, DETECTION_MIN_SIZE } from '../../data/detection/transform.js';
 import type { DetectionDataset } from '../../data/detection/types.js';
 import { loadDetectorCheckpoint } from '../checkpoint.js';
 import { makeDetector } from '../detector.js';
@@ -16,6 +15,7 @@ import { detectDataset, evaluateDetections } from '../evaluate.js';
 import { type DetectorConfig, detectorConfig, type RoiHeadsConfig, type RpnConfig } from '../model/config.js';
 import { FasterRCNN } from '../model/faster-rcnn.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../preprocess.js';
+import { DETECTOR_TRAINING_DEFAULTS as DEFAULTS } from './defaults.js';
 import { trainingBatches } from './loader.js';
 import { readResumeState } from '../../core/train/resume.js';
 import type { ScheduleSpec } from '../../core/train/schedule.js';
@@ -167,7 +167,7 @@ function requiredBackbone(backbone: string | undefined): string {
 }
 
 /** The paper-style default run length when none is given. */
-export const DEFAULT_DETECTOR_ITERATIONS = 5000;
+export const DEFAULT_DETECTOR_ITERATIONS = DEFAULTS.solver.iterations;
 
 /**
  * `resdet train-detector` as a library call: opens the data, builds (or resumes) the detector,
@@ -215,9 +215,9 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
   let optimizerState: Record<string, SafeTensor> | undefined;
   let rngState: number | undefined;
   let elapsedBefore = 0;
-  let imagesPerBatch = opts.imagesPerBatch ?? 2;
+  let imagesPerBatch = opts.imagesPerBatch ?? DEFAULTS.solver.imagesPerBatch;
   let schedule: ScheduleSpec;
-  let seed = opts.seed ?? 0;
+  let seed = opts.seed ?? DEFAULTS.solver.seed;
   let extra: Record<string, unknown> = {};
   let iterations = opts.iterations ?? DEFAULT_DETECTOR_ITERATIONS;
   if (opts.resume) {
@@ -281,8 +281,8 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     preprocessing = {
       mean: bb.preprocessing?.mean ?? IMAGENET_MEAN,
       std: bb.preprocessing?.std ?? IMAGENET_STD,
-      minSize: opts.minSize ?? DETECTION_MIN_SIZE,
-      maxSize: opts.maxSize ?? DETECTION_MAX_SIZE,
+      minSize: opts.minSize ?? DEFAULTS.input.minSize,
+      maxSize: opts.maxSize ?? DEFAULTS.input.maxSize,
     };
     schedule = scheduleFor(opts, iterations, imagesPerBatch, bb.pretrained);
     extra = { dataset: opts.data, backbone: opts.backbone, pretrained: bb.pretrained };
@@ -301,7 +301,10 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     const evalSet: DetectionDataset = await openDataset(evalSpec, { skipBad: true });
     evaluate = async (m: FasterRCNN) => {
       const detector = makeDetector(m, dataset.classes, preprocessing);
-      const results = await detectDataset(detector, evalSet, { limit: opts.evalImages ?? 200, silent: true });
+      const results = await detectDataset(detector, evalSet, {
+        limit: opts.evalImages ?? DEFAULTS.eval.images,
+        silent: true,
+      });
       const ev = evaluateDetections(results, evalSet, ['voc07']);
       return { voc07_mAP: ev.voc?.mAP ?? -1 };
     };
@@ -310,7 +313,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
   const loader = trainingBatches(dataset, preprocessing, {
     imagesPerBatch,
     seed,
-    flip: opts.flip ?? true,
+    flip: opts.flip ?? DEFAULTS.input.flip,
     sizeDivisible: model.config.sizeDivisible,
   });
   try {
@@ -318,8 +321,8 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       out: opts.out,
       iterations,
       schedule,
-      momentum: 0.9,
-      checkpointEvery: opts.checkpointEvery ?? 500,
+      momentum: DEFAULTS.solver.momentum,
+      checkpointEvery: opts.checkpointEvery ?? DEFAULTS.solver.checkpointEvery,
       maxMinutes: opts.maxMinutes,
       fitToTime: opts.fitToTime,
       signal: opts.signal,
@@ -353,14 +356,14 @@ function scheduleFor(
   imagesPerBatch: number,
   pretrained: boolean,
 ): ScheduleSpec {
+  const s = DEFAULTS.solver;
   return detectorSchedule({
-    // Fine-tuning a pretrained trunk (frozen BN): 0.0025 per image, between py-faster-rcnn's
-    // 0.001 and detectron2's 0.02 per 16 images. From scratch (batch-statistics BN): 0.01 per
-    // image, the rate of the shapes run in the README.
-    baseLr: opts.lr ?? (pretrained ? 0.0025 : 0.01) * imagesPerBatch,
-    warmupIters: opts.warmupIters ?? Math.min(500, Math.round(iterations / 10)),
-    warmupFactor: 0.001,
+    // Per-image rates (defaults.ts): fine-tuning a pretrained trunk (frozen BN) takes a lower one
+    // than a trunk trained from scratch (batch-statistics BN).
+    baseLr: opts.lr ?? (pretrained ? s.lrPerImagePretrained : s.lrPerImageScratch) * imagesPerBatch,
+    warmupIters: opts.warmupIters ?? Math.min(s.warmupItersMax, Math.round(iterations / 10)),
+    warmupFactor: s.warmupFactor,
     steps: opts.steps ?? defaultSteps(iterations),
-    gamma: 0.1,
+    gamma: s.gamma,
   });
 }
