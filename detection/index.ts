@@ -19,3 +19,4 @@ export * from './train/train-detector.js';
 export * from './train/defaults.js';
 export type { TrainResult } from './train/trainer.js';
 export * from './eval/index.js';
+export * from './detectron2.js';
