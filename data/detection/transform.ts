@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import type { Preprocessing } from '../../core/checkpoint.js';
 import { ResdetError } from '../../core/errors.js';
+import type { Normalization } from '../../core/normalization.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../image/classify-transform.js';
 import { decodeImage, type RgbImage } from '../image/decode.js';
 import { pilResizeBilinear, shortestEdgeSize } from '../image/pil-resize.js';
@@ -51,12 +52,10 @@ export interface PreparedImage {
   labels: Int32Array;
 }
 
-export interface PrepareOptions {
+export interface PrepareOptions extends Normalization {
   minSize: number;
   maxSize: number;
   flip: boolean;
-  mean: readonly number[];
-  std: readonly number[];
   /** detectron2's conventions (see Preprocessing): BGR, mean/std on 0..255, Pillow's resize. */
   channelOrder?: Preprocessing['channelOrder'];
   valueRange?: Preprocessing['valueRange'];
