@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
+import { UsageError } from '../core/errors.js';
 import { Progress } from '../core/progress.js';
 import type { CocoInstances } from '../data/detection/coco-source.js';
 import { cocoInstances } from '../data/detection/write.js';
@@ -190,4 +191,35 @@ export function writeResultFiles(
     writeFileSync(join(vocDir, devkitResultFileName(cls)), rows.length ? `${rows.join('\n')}\n` : '');
   }
   return { cocoJson, vocDir };
+}
+
+/**
+ * The detector seen through a dataset's classes: a model whose class list differs from the set's
+ * (torchvision's 91-entry COCO layout against a COCO json's 80 classes) is matched by COCO category
+ * id; detections of categories the set lacks are dropped. Same classes: the detector itself.
+ */
+export function alignToDataset(detector: Detector, dataset: DetectionDataset): Detector {
+  if (dataset.classes.join('\n') === detector.classes.join('\n')) return detector;
+  const ids = detector.categoryIds;
+  const setIds = dataset.categoryIds;
+  if (!ids || !setIds) {
+    throw new UsageError(
+      `${dataset.name}'s classes (${dataset.classes.join(', ')}) are not the model's (${detector.classes.join(', ')})`,
+      'evaluate on a set with the classes the detector was trained on',
+    );
+  }
+  const toSet = new Map(setIds.map((id, i) => [id, i]));
+  return {
+    ...detector,
+    classes: dataset.classes,
+    categoryIds: setIds,
+    async detect(rgb, opts) {
+      const out: Detection[] = [];
+      for (const d of await detector.detect(rgb, opts)) {
+        const i = toSet.get(ids[d.labelIndex]);
+        if (i !== undefined) out.push({ ...d, label: dataset.classes[i], labelIndex: i });
+      }
+      return out;
+    },
+  };
 }

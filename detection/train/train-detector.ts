@@ -14,6 +14,9 @@ import { parseBackboneArch } from '../init.js';
 import { detectDataset, evaluateDetections } from '../evaluate.js';
 import { type DetectorConfig, detectorConfig, type RoiHeadsConfig, type RpnConfig } from '../model/config.js';
 import { FasterRCNN } from '../model/faster-rcnn.js';
+import { fineTuneDetector } from './fine-tune.js';
+import type { FpnDetectorConfig } from '../model/fpn-config.js';
+import { sizeDivisibleOf, type TwoStageDetector } from '../model/two-stage.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../preprocess.js';
 import { DETECTOR_TRAINING_DEFAULTS as DEFAULTS } from './defaults.js';
 import { trainingBatches } from './loader.js';
@@ -48,6 +51,14 @@ export interface TrainDetectorOptions {
    * scratch). Required for a new run; a resumed run has its backbone in the checkpoint.
    */
   backbone?: string;
+  /**
+   * A detector checkpoint to fine-tune (trained, or imported from torchvision): everything is kept
+   * but the box predictor, which is rebuilt for the data's classes (unless keepPredictor).
+   */
+  from?: string;
+  keepPredictor?: boolean;
+  /** With `from`: frozen BN (default) or BN trained with batch statistics. */
+  bn?: 'frozen' | 'trainable';
   /** First-stage width for a from-scratch backbone (16 gives the small CPU detector). */
   baseWidth?: number;
   /** The run's total (default DEFAULT_DETECTOR_ITERATIONS; a resumed run keeps its own unless given). */
@@ -88,7 +99,7 @@ export interface TrainDetectorOptions {
 export interface TrainDetectorResult extends TrainResult {
   dataset: string;
   images: number;
-  config: DetectorConfig;
+  config: DetectorConfig | FpnDetectorConfig;
 }
 
 /** The paper's per-dataset NMS choice: 0.3 for VOC-style sets, 0.5 for COCO. */
@@ -177,7 +188,9 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const hasCheckpoint = existsSync(join(opts.out, CONFIG_FILE));
   // Checked before the data is opened: a usage error should not wait for a large set.
-  if (!opts.resume) requiredBackbone(opts.backbone);
+  if (!opts.resume && !opts.from) requiredBackbone(opts.backbone);
+  if (opts.from && opts.backbone)
+    throw new UsageError('--from and --backbone exclude each other', '--from starts from a whole detector');
   if (opts.resume && !hasCheckpoint) {
     throw new UsageError(
       `--resume: ${opts.out} holds no checkpoint to resume`,
@@ -209,7 +222,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     );
   }
 
-  let model: FasterRCNN;
+  let model: TwoStageDetector;
   let preprocessing: Preprocessing;
   let startIteration = 0;
   let optimizerState: Record<string, SafeTensor> | undefined;
@@ -255,6 +268,30 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       for (const name of loaded.optimizer.names()) optimizerState[name] = loaded.optimizer.tensor(name);
     }
     log(`resuming ${opts.out} at iteration ${startIteration} of ${iterations}`);
+  } else if (opts.from) {
+    const source = loadDetectorCheckpoint(opts.from);
+    try {
+      model = await fineTuneDetector(source.model, {
+        numClasses: dataset.classes.length,
+        keepPredictor: opts.keepPredictor,
+        freezeAt: opts.freezeAt ?? 2,
+        frozenBn: (opts.bn ?? 'frozen') === 'frozen',
+        minSize: opts.minSize,
+        maxSize: opts.maxSize,
+        rpn: opts.rpn,
+        roiHeads: opts.roiHeads,
+      });
+    } finally {
+      source.model.dispose();
+    }
+    const pre = source.meta.preprocessing;
+    preprocessing = {
+      ...pre,
+      minSize: opts.minSize ?? pre.minSize,
+      maxSize: Math.max(opts.maxSize ?? pre.maxSize ?? 0, opts.minSize ?? pre.minSize ?? 0),
+    };
+    schedule = scheduleFor(opts, iterations, imagesPerBatch, true);
+    extra = { dataset: opts.data, from: opts.from, pretrained: true };
   } else {
     const bb = resolveBackbone(requiredBackbone(opts.backbone), opts.baseWidth);
     const config = detectorConfig({
@@ -276,8 +313,9 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       },
       seed,
     });
-    model = new FasterRCNN(config);
-    if (bb.weights) model.backbone.loadStateDict(bb.weights, { strict: true });
+    const c4 = new FasterRCNN(config);
+    if (bb.weights) c4.backbone.loadStateDict(bb.weights, { strict: true });
+    model = c4;
     preprocessing = {
       mean: bb.preprocessing?.mean ?? IMAGENET_MEAN,
       std: bb.preprocessing?.std ?? IMAGENET_STD,
@@ -289,7 +327,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
   }
 
   const evalSpec = opts.evalData ?? defaultEvalSpec(opts.data);
-  let evaluate: ((m: FasterRCNN) => Promise<Record<string, number>>) | undefined;
+  let evaluate: ((m: TwoStageDetector) => Promise<Record<string, number>>) | undefined;
   if (opts.evalEvery) {
     if (!evalSpec) {
       model.dispose();
@@ -299,7 +337,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       );
     }
     const evalSet: DetectionDataset = await openDataset(evalSpec, { skipBad: true });
-    evaluate = async (m: FasterRCNN) => {
+    evaluate = async (m: TwoStageDetector) => {
       const detector = makeDetector(m, dataset.classes, preprocessing);
       const results = await detectDataset(detector, evalSet, {
         limit: opts.evalImages ?? DEFAULTS.eval.images,
@@ -314,7 +352,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     imagesPerBatch,
     seed,
     flip: opts.flip ?? DEFAULTS.input.flip,
-    sizeDivisible: model.config.sizeDivisible,
+    sizeDivisible: sizeDivisibleOf(model),
   });
   try {
     const result = await runTraining(model, loader, {

@@ -46,6 +46,17 @@ export function register(program: Command): void {
       '--backbone <dir|arch>',
       'classifier checkpoint (pretrained: frozen BN, conv1+conv2_x frozen) or an architecture trained from scratch: resnet50, resnet18, resnet18-w16 (16-channel first stage) ...; required unless --resume',
     )
+    .option(
+      '--from <dir>',
+      "fine-tune a detector checkpoint (trained, or from `resdet import torchvision --arch fasterrcnn_resnet50_fpn...`): keeps everything but the box predictor, rebuilt for the data's classes",
+    )
+    .option('--keep-predictor', "with --from: keep the checkpoint's box predictor (the classes must match)")
+    .addOption(
+      new Option(
+        '--bn <mode>',
+        'with --from: frozen BN (default) or BN trained with batch statistics',
+      ).choices(['frozen', 'trainable']),
+    )
     .requiredOption('--out <dir>', 'checkpoint directory (also metrics.jsonl and loss.png)')
     .option(
       '--iterations <n>',
@@ -129,8 +140,8 @@ export function register(program: Command): void {
     )
     .option(
       '--freeze-at <n>',
-      'stages frozen from the input (default 2 pretrained, 0 from scratch)',
-      parseIntOption('--freeze-at', 0),
+      'ResNet stages frozen from the input, 0-5 (default 2 pretrained or --from, 0 from scratch)',
+      parseIntOption('--freeze-at', 0, 5),
     )
     .option('--roi-batch <n>', 'RoIs sampled per image (paper 128, or 512)', parseIntOption('--roi-batch', 1))
     .option(
