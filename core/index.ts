@@ -104,3 +104,4 @@ export {
   uniformDecay,
   type WeightDecay,
 } from './train/sgd.js';
+export { IMAGENET_MEAN, IMAGENET_STD, type Normalization } from './normalization.js';

@@ -105,3 +105,22 @@ export {
 } from './synth/write-set.js';
 export { type PoolOptions, type PoolResult, WorkerPool } from './workers/pool.js';
 export type { TaskFn, TaskModule, TaskOutput } from './workers/protocol.js';
+export { parseImageSet, readImageSet } from './formats/image-set.js';
+export {
+  type CocoResultRecord,
+  cocoResultRecord,
+  type DevkitBox,
+  devkitBox,
+  devkitDetectionLine,
+  devkitLine,
+  devkitResultFileName,
+  type ResultDetection,
+} from './formats/results.js';
+export {
+  parseVocXml,
+  readVocXmlFile,
+  type VocParseMode,
+  type VocXmlAnnotation,
+  type VocXmlBox,
+  type VocXmlObject,
+} from './formats/voc-xml.js';

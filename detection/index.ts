@@ -40,7 +40,6 @@ export { drawDetections } from './draw.js';
 export { assertDetectorClasses, type EvaluationSet, openEvaluationSet } from './eval-set.js';
 export { vocPlotSpec, writeVocPlot } from './eval/plots.js';
 export {
-  readImageSet,
   readVocGroundTruth,
   readVocResultFile,
   readVocResultFiles,
@@ -69,7 +68,6 @@ export {
 export {
   type CocoAnnotationsSource,
   cocoGroundTruth,
-  type CocoResultRecord,
   cocoResults,
   detectDataset,
   type DetectorEvaluation,
@@ -116,3 +114,10 @@ export {
 export { fineTuneDetector, type FineTuneOptions } from './train/fine-tune.js';
 export { DETECTOR_CATALOG, BUILDABLE_DETECTORS, type DetectorCatalogEntry } from './catalog.js';
 export { alignToDataset } from './evaluate.js';
+export {
+  DETECTOR_TRAINING_DEFAULTS,
+  type DetectorEvalDefaults,
+  type DetectorInputDefaults,
+  type DetectorSolverDefaults,
+  type DetectorTrainingDefaults,
+} from './train/defaults.js';

@@ -1,5 +1,6 @@
 import { DEFAULT_CONFIG, type ResNetConfig, validateConfig } from '../../backbone/config.js';
 import { ResdetError } from '../../core/errors.js';
+import { IMAGENET_MEAN, IMAGENET_STD, type Normalization } from '../../core/normalization.js';
 import { DEFAULT_ROI_HEADS, DEFAULT_RPN, type RoiHeadsConfig, type RpnConfig } from './config.js';
 
 /**
@@ -18,7 +19,7 @@ export const FPN_ARCHS: Readonly<Record<string, FpnVariant>> = {
 export const FPN_ANCHOR_SIZES: readonly number[] = [32, 64, 128, 256, 512];
 
 /** GeneralizedRCNNTransform's settings. */
-export interface RcnnTransformConfig {
+export interface RcnnTransformConfig extends Normalization {
   minSize: number;
   maxSize: number;
   mean: [number, number, number];
@@ -78,8 +79,8 @@ export const FPN_ROI_HEADS: RoiHeadsConfig = {
 export const FPN_TRANSFORM: RcnnTransformConfig = {
   minSize: 800,
   maxSize: 1333,
-  mean: [0.485, 0.456, 0.406],
-  std: [0.229, 0.224, 0.225],
+  mean: IMAGENET_MEAN,
+  std: IMAGENET_STD,
   sizeDivisible: 32,
 };
 

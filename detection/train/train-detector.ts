@@ -1,13 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkpointResNetConfig } from '../../backbone/classifier.js';
+import { checkpointResNetConfig, loadClassifierCheckpoint } from '../../backbone/classifier.js';
 import { archSpec, type ResNetConfig } from '../../backbone/config.js';
-import {
-  CONFIG_FILE,
-  loadCheckpoint,
-  type Preprocessing,
-  readCheckpointConfig,
-} from '../../core/checkpoint.js';
+import { CONFIG_FILE, type Preprocessing } from '../../core/checkpoint.js';
 import { ResdetError, UsageError } from '../../core/errors.js';
 import type { SafeTensor } from '../../core/safetensors.js';
 import { formatProblem } from '../../data/detection/problems.js';
@@ -23,6 +18,7 @@ import { fineTuneDetector } from './fine-tune.js';
 import type { FpnDetectorConfig } from '../model/fpn-config.js';
 import { sizeDivisibleOf, type TwoStageDetector } from '../model/two-stage.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../preprocess.js';
+import { DETECTOR_TRAINING_DEFAULTS as DEFAULTS } from './defaults.js';
 import { trainingBatches } from './loader.js';
 import { readResumeState } from '../../core/train/resume.js';
 import type { ScheduleSpec } from '../../core/train/schedule.js';
@@ -136,14 +132,15 @@ interface BackboneSource {
 
 function resolveBackbone(spec: string, baseWidth: number | undefined): BackboneSource {
   if (existsSync(join(spec, CONFIG_FILE))) {
-    const config = readCheckpointConfig(spec);
-    if (config.kind !== 'classifier') {
-      throw new UsageError(
-        `--backbone ${spec}: a ${config.kind} checkpoint; a backbone must be a classifier checkpoint`,
-        'pass a directory from `resdet pretrain`/`resdet import torchvision`, or an architecture name',
-      );
-    }
-    const ckpt = loadCheckpoint(spec);
+    const ckpt = loadClassifierCheckpoint(
+      spec,
+      (kind) =>
+        new UsageError(
+          `--backbone ${spec}: a ${kind} checkpoint; a backbone must be a classifier checkpoint`,
+          'pass a directory from `resdet pretrain`/`resdet import torchvision`, or an architecture name',
+        ),
+    );
+    const { config } = ckpt;
     const weights: Record<string, SafeTensor> = {};
     for (const name of ckpt.weights.names())
       if (!name.startsWith('fc.')) weights[name] = ckpt.weights.tensor(name);
@@ -186,7 +183,7 @@ function requiredBackbone(backbone: string | undefined): string {
 }
 
 /** The paper-style default run length when none is given. */
-export const DEFAULT_DETECTOR_ITERATIONS = 5000;
+export const DEFAULT_DETECTOR_ITERATIONS = DEFAULTS.solver.iterations;
 
 /**
  * `resdet train-detector` as a library call: opens the data, builds (or resumes) the detector,
@@ -238,9 +235,9 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
   let optimizerState: Record<string, SafeTensor> | undefined;
   let rngState: number | undefined;
   let elapsedBefore = 0;
-  let imagesPerBatch = opts.imagesPerBatch ?? 2;
+  let imagesPerBatch = opts.imagesPerBatch ?? DEFAULTS.solver.imagesPerBatch;
   let schedule: ScheduleSpec;
-  let seed = opts.seed ?? 0;
+  let seed = opts.seed ?? DEFAULTS.solver.seed;
   let extra: Record<string, unknown> = {};
   let iterations = opts.iterations ?? DEFAULT_DETECTOR_ITERATIONS;
   if (opts.resume) {
@@ -329,8 +326,8 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     preprocessing = {
       mean: bb.preprocessing?.mean ?? IMAGENET_MEAN,
       std: bb.preprocessing?.std ?? IMAGENET_STD,
-      minSize: opts.minSize ?? 600,
-      maxSize: opts.maxSize ?? 1000,
+      minSize: opts.minSize ?? DEFAULTS.input.minSize,
+      maxSize: opts.maxSize ?? DEFAULTS.input.maxSize,
     };
     schedule = scheduleFor(opts, iterations, imagesPerBatch, bb.pretrained);
     extra = { dataset: dataLabel, backbone: opts.backbone, pretrained: bb.pretrained };
@@ -349,7 +346,10 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     const evalSet: DetectionDataset = await openDatasetInput(evalSpec, { skipBad: true });
     evaluate = async (m: TwoStageDetector) => {
       const detector = makeDetector(m, dataset.classes, preprocessing);
-      const results = await detectDataset(detector, evalSet, { limit: opts.evalImages ?? 200, silent: true });
+      const results = await detectDataset(detector, evalSet, {
+        limit: opts.evalImages ?? DEFAULTS.eval.images,
+        silent: true,
+      });
       const ev = evaluateDetections(results, evalSet, ['voc07']);
       return { voc07_mAP: ev.voc?.mAP ?? -1 };
     };
@@ -358,7 +358,7 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
   const loader = trainingBatches(dataset, preprocessing, {
     imagesPerBatch,
     seed,
-    flip: opts.flip ?? true,
+    flip: opts.flip ?? DEFAULTS.input.flip,
     sizeDivisible: sizeDivisibleOf(model),
   });
   try {
@@ -366,8 +366,8 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       out: opts.out,
       iterations,
       schedule,
-      momentum: 0.9,
-      checkpointEvery: opts.checkpointEvery ?? 500,
+      momentum: DEFAULTS.solver.momentum,
+      checkpointEvery: opts.checkpointEvery ?? DEFAULTS.solver.checkpointEvery,
       maxMinutes: opts.maxMinutes,
       fitToTime: opts.fitToTime,
       signal: opts.signal,
@@ -401,14 +401,14 @@ function scheduleFor(
   imagesPerBatch: number,
   pretrained: boolean,
 ): ScheduleSpec {
+  const s = DEFAULTS.solver;
   return detectorSchedule({
-    // Fine-tuning a pretrained trunk (frozen BN): 0.0025 per image, between py-faster-rcnn's
-    // 0.001 and detectron2's 0.02 per 16 images. From scratch (batch-statistics BN): 0.01 per
-    // image, the rate of the shapes run in the README.
-    baseLr: opts.lr ?? (pretrained ? 0.0025 : 0.01) * imagesPerBatch,
-    warmupIters: opts.warmupIters ?? Math.min(500, Math.round(iterations / 10)),
-    warmupFactor: 0.001,
+    // Per-image rates (defaults.ts): fine-tuning a pretrained trunk (frozen BN) takes a lower one
+    // than a trunk trained from scratch (batch-statistics BN).
+    baseLr: opts.lr ?? (pretrained ? s.lrPerImagePretrained : s.lrPerImageScratch) * imagesPerBatch,
+    warmupIters: opts.warmupIters ?? Math.min(s.warmupItersMax, Math.round(iterations / 10)),
+    warmupFactor: s.warmupFactor,
     steps: opts.steps ?? defaultSteps(iterations),
-    gamma: 0.1,
+    gamma: s.gamma,
   });
 }
