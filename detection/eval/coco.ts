@@ -5,6 +5,7 @@
  */
 import { ResdetError } from '../../core/errors.js';
 import { CocoDataset } from '../../data/coco/dataset.js';
+import { idIndex } from '../../data/coco/id-index.js';
 import type { Rle } from '../../data/coco/mask.js';
 import { resultColumns } from '../../data/coco/result-columns.js';
 import { type CocoResultArrays, isCocoResultArrays } from '../../data/coco/results-fast.js';
@@ -222,16 +223,19 @@ function summarize(
 }
 
 function checkedArrays(a: CocoResultArrays, gt: CocoDataset, source: string): CocoResultArrays {
+  const images = idIndex(gt.images.keys());
+  const cats = idIndex(gt.cats.keys());
   for (let i = 0; i < a.n; i++) {
-    const problem = !gt.images.has(a.imageId[i])
-      ? `image_id ${a.imageId[i]} is not an image of the ground truth`
-      : !gt.cats.has(a.categoryId[i])
-        ? `category_id ${a.categoryId[i]} is not a category of the ground truth`
-        : !(a.bbox[i * 4 + 2] > 0 && a.bbox[i * 4 + 3] > 0) && !a.masks && !a.keypoints
-          ? 'bbox width and height must be > 0'
-          : !Number.isFinite(a.score[i])
-            ? `score is ${a.score[i]}`
-            : '';
+    const problem =
+      images.get(a.imageId[i]) < 0
+        ? `image_id ${a.imageId[i]} is not an image of the ground truth`
+        : cats.get(a.categoryId[i]) < 0
+          ? `category_id ${a.categoryId[i]} is not a category of the ground truth`
+          : !(a.bbox[i * 4 + 2] > 0 && a.bbox[i * 4 + 3] > 0) && !a.masks && !a.keypoints
+            ? 'bbox width and height must be > 0'
+            : !Number.isFinite(a.score[i])
+              ? `score is ${a.score[i]}`
+              : '';
     if (problem) throw new ResdetError(`${source}: [${i}]: ${problem}`);
   }
   return a;
