@@ -29,7 +29,7 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
   let order = new Int32Array(1024);
   let kept = new Int32Array(1024);
   let pr = new Float64Array(1024);
-  let scratch: Int32Array = new Int32Array(1024);
+  let sortBuf = sortBuffers(1024);
   const tpAt = new Int32Array(T);
   const fpAt = new Int32Array(T);
   for (let k = 0; k < K; k++) {
@@ -42,8 +42,8 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
     }
     // Kept detections of category k are contiguous, in image order then per-image score order;
     // a stable sort by descending score over that sequence is numpy's mergesort on -score.
-    for (let j = 0; j < n; j++) order[j] = j;
-    scratch = stableSortByScoreDesc(order, n, dtScore.subarray(lo, hi), scratch);
+    if (n > sortBuf.key.length) sortBuf = sortBuffers(n * 2);
+    stableSortByScoreDesc(order, n, dtScore.subarray(lo, hi), sortBuf);
     // Thresholds in the blocks of 16 of statusBits (the default 10 are one block): a pass
     // reads one word per detection.
     for (let b = 0; b < W; b++) {
@@ -105,54 +105,80 @@ export function accumulateCoco(match: CocoMatchResult, p: CocoEvalParams): CocoA
   return { precision, recall, shape: { T, R, K, A, M } };
 }
 
+/** Buffers of the merge sort: keys and indices, and their merge targets. */
+interface SortBuffers {
+  key: Float64Array;
+  idx: Int32Array;
+  key2: Float64Array;
+  idx2: Int32Array;
+}
+
+function sortBuffers(n: number): SortBuffers {
+  return {
+    key: new Float64Array(n),
+    idx: new Int32Array(n),
+    key2: new Float64Array(n),
+    idx2: new Int32Array(n),
+  };
+}
+
 /**
- * Stable merge sort of order[0, n) by descending score (equal scores keep their order), on
- * typed arrays: the runs of one image are already sorted, so most merges are short. Returns the
- * (possibly grown) scratch buffer.
+ * Stable merge sort of 0..n-1 by descending score[i] (equal scores keep index order) into
+ * order[0, n). The scores move with the indices, so comparisons read no second array.
  */
-function stableSortByScoreDesc(
-  order: Int32Array,
-  n: number,
-  score: Float64Array,
-  buf: Int32Array,
-): Int32Array {
-  if (buf.length < n) buf = new Int32Array(n * 2);
+function stableSortByScoreDesc(order: Int32Array, n: number, score: Float64Array, b: SortBuffers): void {
+  let key = b.key;
+  let idx = b.idx;
+  let key2 = b.key2;
+  let idx2 = b.idx2;
   const RUN = 16;
   for (let lo = 0; lo < n; lo += RUN) {
     const hi = Math.min(n, lo + RUN);
-    for (let i = lo + 1; i < hi; i++) {
-      const v = order[i];
-      const sv = score[v];
+    for (let i = lo; i < hi; i++) {
+      const sv = score[i];
       let j = i - 1;
-      while (j >= lo && score[order[j]] < sv) {
-        order[j + 1] = order[j];
+      while (j >= lo && key[j] < sv) {
+        key[j + 1] = key[j];
+        idx[j + 1] = idx[j];
         j--;
       }
-      order[j + 1] = v;
+      key[j + 1] = sv;
+      idx[j + 1] = i;
     }
   }
-  let src = order;
-  let dst = buf;
   for (let width = RUN; width < n; width *= 2) {
     for (let lo = 0; lo < n; lo += 2 * width) {
       const mid = Math.min(n, lo + width);
       const hi = Math.min(n, lo + 2 * width);
+      if (mid >= hi || key[mid - 1] >= key[mid]) {
+        // Already in order: copy.
+        key2.set(key.subarray(lo, hi), lo);
+        idx2.set(idx.subarray(lo, hi), lo);
+        continue;
+      }
       let i = lo;
       let j = mid;
       let o = lo;
-      if (mid >= hi || score[src[mid - 1]] >= score[src[mid]]) {
-        // Already in order: copy.
-        dst.set(src.subarray(lo, hi), lo);
-        continue;
+      while (i < mid && j < hi) {
+        if (key[j] > key[i]) {
+          key2[o] = key[j];
+          idx2[o++] = idx[j++];
+        } else {
+          key2[o] = key[i];
+          idx2[o++] = idx[i++];
+        }
       }
-      while (i < mid && j < hi) dst[o++] = score[src[j]] > score[src[i]] ? src[j++] : src[i++];
-      while (i < mid) dst[o++] = src[i++];
-      while (j < hi) dst[o++] = src[j++];
+      for (; i < mid; i++, o++) {
+        key2[o] = key[i];
+        idx2[o] = idx[i];
+      }
+      for (; j < hi; j++, o++) {
+        key2[o] = key[j];
+        idx2[o] = idx[j];
+      }
     }
-    const t = src;
-    src = dst;
-    dst = t;
+    [key, key2] = [key2, key];
+    [idx, idx2] = [idx2, idx];
   }
-  if (src !== order) order.set(src.subarray(0, n));
-  return src === order ? dst : src;
+  order.set(idx.subarray(0, n));
 }
