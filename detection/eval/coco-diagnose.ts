@@ -163,7 +163,6 @@ function diagnose(
 ): CocoDiagnosis {
   const { K, I, numDets: ND, dtStart, dtScore, dtIndex, gtStart, gtIndex, npig } = match;
   const p = prep.params;
-  const T = p.iouThrs.length;
   const A = p.areaRanges.length;
   const gts = prep.gtSet.annotations;
   const st = new Uint8Array(ND);

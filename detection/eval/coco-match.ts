@@ -156,7 +156,6 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
   const dtStart = new Int32Array(K * I + 1);
   let kept = 0;
   for (let grp = 0; grp < K * I; grp++) {
-    sortByScoreDesc(d.order, d.start[grp], d.start[grp + 1], rawScore);
     dtStart[grp] = kept;
     kept += Math.min(d.start[grp + 1] - d.start[grp], maxDet);
   }
@@ -168,19 +167,25 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
   const dtRank = new Int32Array(ND);
   const dtIndex = new Int32Array(ND);
   const givenArea = dts.area;
-  for (let grp = 0; grp < K * I; grp++) {
-    const src = d.start[grp];
-    for (let q = dtStart[grp], r = 0; q < dtStart[grp + 1]; q++, r++) {
-      const j = d.order[src + r];
-      const b = dts.bbox;
-      dBox[q * 4] = b[j * 4];
-      dBox[q * 4 + 1] = b[j * 4 + 1];
-      dBox[q * 4 + 2] = b[j * 4 + 2];
-      dBox[q * 4 + 3] = b[j * 4 + 3];
-      dArea[q] = givenArea ? givenArea[j] : b[j * 4 + 2] * b[j * 4 + 3];
-      dtScore[q] = rawScore[j];
-      dtRank[q] = r;
-      dtIndex[q] = j;
+  // Image by image, so the results are read in file order when they come grouped by image (as
+  // detectors write them); category by category would jump through the whole file 80 times.
+  for (let i = 0; i < I; i++) {
+    for (let k = 0; k < K; k++) {
+      const grp = k * I + i;
+      const src = d.start[grp];
+      sortByScoreDesc(d.order, src, d.start[grp + 1], rawScore);
+      for (let q = dtStart[grp], r = 0; q < dtStart[grp + 1]; q++, r++) {
+        const j = d.order[src + r];
+        const b = dts.bbox;
+        dBox[q * 4] = b[j * 4];
+        dBox[q * 4 + 1] = b[j * 4 + 1];
+        dBox[q * 4 + 2] = b[j * 4 + 2];
+        dBox[q * 4 + 3] = b[j * 4 + 3];
+        dArea[q] = givenArea ? givenArea[j] : b[j * 4 + 2] * b[j * 4 + 3];
+        dtScore[q] = rawScore[j];
+        dtRank[q] = r;
+        dtIndex[q] = j;
+      }
     }
   }
 
