@@ -9,6 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../core/rng.js';
+import { COCO_CATEGORIES } from '../data/detection/coco-categories.js';
 
 export interface GenOptions {
   images: number;
@@ -20,11 +21,7 @@ export interface GenOptions {
   segmentation: boolean;
 }
 
-export const COCO_CATEGORY_IDS = [
-  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28, 31, 32, 33,
-  34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61,
-  62, 63, 64, 65, 67, 70, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 84, 85, 86, 87, 88, 89, 90,
-];
+export const COCO_CATEGORY_IDS = COCO_CATEGORIES.map((c) => c.id);
 
 /** val2017's sizes, as both COCO benchmarks generate them. */
 export const VAL2017_LIKE: GenOptions = {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ResdetError, UsageError } from './errors.js';
+import { NOSYNC_BACKEND, registerNoSyncBackend } from './nosync-backend.js';
 import { registerWebgpuKernels, webgpuKernelsFromEnv } from './webgpu/register.js';
 
 /**
@@ -9,11 +10,14 @@ import { registerWebgpuKernels, webgpuKernelsFromEnv } from './webgpu/register.j
  * backend-agnostic and runs on whatever was chosen here.
  */
 
-export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu' | 'nosync-cpu';
 export type BackendChoice = BackendName | 'auto';
 
 /** Order `auto` tries them in: fastest first. */
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+/** Backends only chosen by name: `nosync-cpu` (core/nosync-backend.ts) checks code for synchronous reads. */
+export const CHECKING_BACKENDS: readonly BackendName[] = ['nosync-cpu'];
 
 export interface BackendStatus {
   available: boolean;
@@ -24,7 +28,11 @@ export interface BackendStatus {
 export type BackendReport = Record<BackendName, BackendStatus>;
 
 export function isBackendChoice(value: string): value is BackendChoice {
-  return value === 'auto' || (BACKEND_ORDER as readonly string[]).includes(value);
+  return (
+    value === 'auto' ||
+    (BACKEND_ORDER as readonly string[]).includes(value) ||
+    (CHECKING_BACKENDS as readonly string[]).includes(value)
+  );
 }
 
 /** The backend asked for by flag, else RESDET_BACKEND, else auto. */
@@ -237,11 +245,20 @@ async function loadCpu(): Promise<BackendStatus> {
   return { available: true, reason: 'plain JavaScript kernels (always there, slow)' };
 }
 
+async function loadNoSyncCpu(): Promise<BackendStatus> {
+  tf.env().set('PROD', true);
+  registerNoSyncBackend();
+  if (!(await tf.setBackend(NOSYNC_BACKEND)))
+    return { available: false, reason: `the ${NOSYNC_BACKEND} backend failed to initialise` };
+  return { available: true, reason: 'the cpu kernels with synchronous reads forbidden (a checking backend)' };
+}
+
 const loaders: Record<BackendName, () => Promise<BackendStatus>> = {
   tensorflow: loadTensorflow,
   webgpu: loadWebgpu,
   wasm: loadWasm,
   cpu: loadCpu,
+  'nosync-cpu': loadNoSyncCpu,
 };
 
 const statusCache = new Map<BackendName, BackendStatus>();

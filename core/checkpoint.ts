@@ -33,6 +33,16 @@ export interface Preprocessing {
   inputSize?: number;
   minSize?: number;
   maxSize?: number;
+  /**
+   * detectron2's input conventions (absent: resdet's/torchvision's). `channelOrder` 'bgr': the
+   * network sees B, G, R and mean/std are listed in that order. `valueRange` '0-255': mean/std
+   * apply to pixel values 0..255 (detectron2's [103.53, 116.28, 123.675], std 1). `resize`
+   * 'pil-bilinear': detectron2's ResizeShortestEdge (its size rule, Pillow's bilinear filter on
+   * the 8-bit image) instead of sharp's bilinear.
+   */
+  channelOrder?: 'rgb' | 'bgr';
+  valueRange?: '0-1' | '0-255';
+  resize?: 'sharp-linear' | 'pil-bilinear';
 }
 
 export interface CheckpointConfig {

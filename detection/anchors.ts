@@ -10,26 +10,46 @@ function roundHalfEven(x: number): number {
   return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
+/** Cell-anchor layout: torchvision's (ratio-major, rounded) or detectron2's (size-major, exact). */
+export interface CellAnchorLayout {
+  order: 'ratio-major' | 'size-major';
+  round: boolean;
+}
+
+const TORCHVISION_LAYOUT: CellAnchorLayout = { order: 'ratio-major', round: true };
+
 /**
- * Zero-centred cell anchors, ratio-major then size-minor, computed in float32 like torchvision's
- * AnchorGenerator: h = sqrt(r) * s, w = s / sqrt(r), rounded half to even. Flat [A * 4].
+ * Zero-centred cell anchors, flat [A * 4]. torchvision's AnchorGenerator (the default): ratio-major
+ * then size-minor, in float32, h = sqrt(r) * s, w = s / sqrt(r), rounded half to even.
+ * detectron2's DefaultAnchorGenerator (`size-major`, unrounded): sizes outer, ratios inner, in
+ * double, w = sqrt(s^2 / r), h = r * w, then stored as float32.
  */
 export function cellAnchorsFlat(
   sizes: readonly number[] = DEFAULT_ANCHOR_SIZES,
   aspectRatios: readonly number[] = DEFAULT_ASPECT_RATIOS,
+  layout: CellAnchorLayout = TORCHVISION_LAYOUT,
 ): Float32Array {
   const out = new Float32Array(sizes.length * aspectRatios.length * 4);
   let k = 0;
+  if (layout.order === 'size-major') {
+    for (const size of sizes) {
+      for (const ratio of aspectRatios) {
+        const w = Math.sqrt((size * size) / ratio);
+        const h = ratio * w;
+        const box = [-w / 2, -h / 2, w / 2, h / 2];
+        for (const v of box) out[k++] = layout.round ? roundHalfEven(Math.fround(v)) : v;
+      }
+    }
+    return out;
+  }
   for (const ratio of aspectRatios) {
     const hRatio = Math.fround(Math.sqrt(Math.fround(ratio)));
     const wRatio = Math.fround(1 / hRatio);
     for (const size of sizes) {
       const w = Math.fround(wRatio * Math.fround(size));
       const h = Math.fround(hRatio * Math.fround(size));
-      out[k++] = roundHalfEven(Math.fround(-w / 2));
-      out[k++] = roundHalfEven(Math.fround(-h / 2));
-      out[k++] = roundHalfEven(Math.fround(w / 2));
-      out[k++] = roundHalfEven(Math.fround(h / 2));
+      const box = [-w / 2, -h / 2, w / 2, h / 2].map(Math.fround);
+      for (const v of box) out[k++] = layout.round ? roundHalfEven(v) : v;
     }
   }
   return out;

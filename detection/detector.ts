@@ -10,11 +10,17 @@ export interface Detection {
   label: string;
   /** 0-based index into `classes` (the model's label minus one). */
   labelIndex: number;
+  /** The class's COCO category id, when the checkpoint has them (COCO-trained or imported). */
+  categoryId?: number;
   score: number;
 }
 
 export interface DetectOptions {
-  /** Keep detections scoring above this (default: the model's, 0.05). */
+  /**
+   * Keep detections scoring above this (default: the model's, 0.05). A threshold at or below the
+   * model's own test threshold (roiHeads.scoreThreshold, applied before NMS as in torchvision and
+   * detectron2) gives exactly what the model's postprocess keeps: 0 never adds candidates.
+   */
   scoreThreshold?: number;
   /** At most this many detections (default: the model's, 100). */
   maxDetections?: number;
@@ -47,17 +53,25 @@ export function makeDetector(
       const img = await prepareImage(rgb, preprocessing, false);
       const batch = collate([img], model.config.sizeDivisible);
       try {
+        // A higher threshold before NMS keeps the same boxes as filtering the output (a box is
+        // only ever suppressed by a higher-scoring one), so max() is "the model's output, filtered".
+        const floor = model.config.roiHeads.scoreThreshold;
         const [raw] = await model.detect(batch, {
-          scoreThreshold: opts.scoreThreshold,
+          scoreThreshold:
+            opts.scoreThreshold === undefined ? undefined : Math.max(opts.scoreThreshold, floor),
           detectionsPerImage: opts.maxDetections,
         });
         const boxes = boxesToOriginal(raw.boxes, img);
+        const dropEmpty = model.config.roiHeads.dropEmptyBoxes === 'after-rescale';
         const out: Detection[] = [];
         for (let i = 0; i < raw.scores.length; i++) {
+          if (dropEmpty && !(boxes[4 * i + 2] > boxes[4 * i] && boxes[4 * i + 3] > boxes[4 * i + 1]))
+            continue;
           out.push({
             box: [boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3]],
             label: classes[raw.labels[i] - 1],
             labelIndex: raw.labels[i] - 1,
+            ...(categoryIds ? { categoryId: categoryIds[raw.labels[i] - 1] } : {}),
             score: raw.scores[i],
           });
         }

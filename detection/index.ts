@@ -18,3 +18,4 @@ export * from './init.js';
 export * from './train/train-detector.js';
 export type { TrainResult } from './train/trainer.js';
 export * from './eval/index.js';
+export * from './detectron2.js';

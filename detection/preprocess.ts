@@ -24,6 +24,9 @@ export function prepareImage(rgb: RgbInput, pre: Preprocessing, flip = false): P
     flip,
     mean: pre.mean,
     std: pre.std,
+    channelOrder: pre.channelOrder,
+    valueRange: pre.valueRange,
+    resize: pre.resize,
   });
 }
 

@@ -31,6 +31,7 @@ export async function buildProgram(load: string | undefined = '*'): Promise<Comm
         'webgpu',
         'wasm',
         'cpu',
+        'nosync-cpu',
       ]),
     )
     .option('--verbose', 'more detail on stderr')

@@ -12,3 +12,4 @@ export * from './stats.js';
 export * from './convert.js';
 export * from './transform.js';
 export * from './loader.js';
+export * from './coco-categories.js';

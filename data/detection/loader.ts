@@ -19,7 +19,10 @@ export interface DetectionLoaderOptions {
   /** Flip each image horizontally with probability 1/2 (default true). */
   flip?: boolean;
   /** Mean/std and sizes; default ImageNet statistics at the paper's 600/1000. */
-  preprocessing?: Pick<Preprocessing, 'mean' | 'std' | 'minSize' | 'maxSize'>;
+  preprocessing?: Pick<
+    Preprocessing,
+    'mean' | 'std' | 'minSize' | 'maxSize' | 'channelOrder' | 'valueRange' | 'resize'
+  >;
   /** Multi-scale training: each image's shorter side is drawn from this list (default [minSize]). */
   minSizes?: number[];
   maxSize?: number;
@@ -91,7 +94,15 @@ export class DetectionLoader {
     const workers = options.workers ?? Math.max(1, Math.min(4, availableParallelism() - 1));
     this.pool = new WorkerPool({
       module: TASK_URL,
-      args: { mean: [...pre.mean], std: [...pre.std], maxSize },
+      args: {
+        mean: [...pre.mean],
+        std: [...pre.std],
+        maxSize,
+        // detectron2's input conventions, when the preprocessing has them (imported detectors)
+        channelOrder: pre.channelOrder,
+        valueRange: pre.valueRange,
+        resize: pre.resize,
+      },
       workers,
     });
   }

@@ -3,9 +3,9 @@
  * the loader. Runs inside data/workers/worker.ts; see data/workers/protocol.ts for the contract.
  */
 import type { TaskFn } from '../workers/protocol.js';
-import { type PreparedImage, prepareImageFile } from './transform.js';
+import { type PrepareOptions, type PreparedImage, prepareImageFile } from './transform.js';
 
-export interface PrepareTaskArgs {
+export interface PrepareTaskArgs extends Pick<PrepareOptions, 'channelOrder' | 'valueRange' | 'resize'> {
   mean: number[];
   std: number[];
   maxSize: number;
@@ -27,7 +27,16 @@ export function createTask(args: PrepareTaskArgs): TaskFn<PrepareJob, PreparedIm
       job.path,
       job.boxes,
       job.labels,
-      { minSize: job.minSize, maxSize: args.maxSize, flip: job.flip, mean: args.mean, std: args.std },
+      {
+        minSize: job.minSize,
+        maxSize: args.maxSize,
+        flip: job.flip,
+        mean: args.mean,
+        std: args.std,
+        channelOrder: args.channelOrder,
+        valueRange: args.valueRange,
+        resize: args.resize,
+      },
       { width: job.width, height: job.height },
     );
     const transfer = [img.data.buffer, img.boxes.buffer] as ArrayBuffer[];

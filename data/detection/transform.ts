@@ -3,6 +3,7 @@ import type { Preprocessing } from '../../core/checkpoint.js';
 import { ResdetError } from '../../core/errors.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../image/classify-transform.js';
 import { decodeImage, type RgbImage } from '../image/decode.js';
+import { pilResizeBilinear, shortestEdgeSize } from '../image/pil-resize.js';
 
 /**
  * The detection image pipeline: decode (EXIF orientation, gray/CMYK/alpha -> RGB, via
@@ -52,6 +53,10 @@ export interface PrepareOptions {
   flip: boolean;
   mean: readonly number[];
   std: readonly number[];
+  /** detectron2's conventions (see Preprocessing): BGR, mean/std on 0..255, Pillow's resize. */
+  channelOrder?: Preprocessing['channelOrder'];
+  valueRange?: Preprocessing['valueRange'];
+  resize?: Preprocessing['resize'];
 }
 
 /** Boxes of a width-W image mirrored left-right; exclusive-style x2 makes this exact: x' = W - x. */
@@ -100,9 +105,19 @@ export async function prepareRgb(
   labels: Int32Array,
   opts: PrepareOptions,
 ): Promise<PreparedImage> {
-  const [w, h] = resizedSize(rgb.width, rgb.height, opts.minSize, opts.maxSize);
+  const pil = opts.resize === 'pil-bilinear';
+  const [w, h] = (pil ? shortestEdgeSize : resizedSize)(rgb.width, rgb.height, opts.minSize, opts.maxSize);
   let pixels = rgb.data;
-  if (w !== rgb.width || h !== rgb.height || opts.flip) {
+  if (pil && (w !== rgb.width || h !== rgb.height)) {
+    pixels = pilResizeBilinear(rgb.data, rgb.width, rgb.height, w, h);
+  }
+  if (pil && opts.flip) {
+    const buf = await sharp(pixels, { raw: { width: w, height: h, channels: 3 } })
+      .flop()
+      .raw()
+      .toBuffer();
+    pixels = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } else if (!pil && (w !== rgb.width || h !== rgb.height || opts.flip)) {
     let img = sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } });
     if (w !== rgb.width || h !== rgb.height) img = img.resize(w, h, { fit: 'fill', kernel: 'linear' });
     if (opts.flip) img = img.flop();
@@ -110,12 +125,15 @@ export async function prepareRgb(
     pixels = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   }
   const data = new Float32Array(w * h * 3);
-  const mul = opts.std.map((s) => 1 / (255 * s));
+  const range = opts.valueRange === '0-255' ? 1 : 255;
+  const mul = opts.std.map((s) => 1 / (range * s));
   const add = opts.mean.map((m, c) => -m / opts.std[c]);
+  // Channel c of the network's input comes from pixel channel src[c] (BGR: reversed).
+  const src = opts.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
   for (let i = 0; i < w * h * 3; i += 3) {
-    data[i] = pixels[i] * mul[0] + add[0];
-    data[i + 1] = pixels[i + 1] * mul[1] + add[1];
-    data[i + 2] = pixels[i + 2] * mul[2] + add[2];
+    data[i] = pixels[i + src[0]] * mul[0] + add[0];
+    data[i + 1] = pixels[i + src[1]] * mul[1] + add[1];
+    data[i + 2] = pixels[i + src[2]] * mul[2] + add[2];
   }
   const scaleX = w / rgb.width;
   const scaleY = h / rgb.height;

@@ -19,6 +19,12 @@ export interface RpnConfig {
   positiveFraction: number;
   /** Proposals narrower or lower than this (pixels) are dropped. */
   minSize: number;
+  /**
+   * detectron2's proposal rules instead of torchvision's: NMS ranks by the objectness logit (not
+   * its float32 sigmoid, which ties saturated scores) and a box survives only when wider and
+   * higher than minSize (strictly; torchvision keeps >= minSize). Absent: torchvision's.
+   */
+  detectron2Proposals?: boolean;
 }
 
 /** The per-RoI head: pooling, conv5_x, classifier and box regressor, and its inference rules. */
@@ -42,6 +48,28 @@ export interface RoiHeadsConfig {
   nmsThreshold: number;
   /** Detections kept per image. */
   detectionsPerImage: number;
+  /**
+   * Where the background sits in the classifier: 'first' (torchvision: logit 0, and K + 1 box
+   * regressors) or 'last' (detectron2: logit K, and K regressors, none for the background).
+   * Absent: 'first'.
+   */
+  background?: 'first' | 'last';
+  /**
+   * When degenerate boxes go: torchvision drops boxes under 1e-2 px before the per-class NMS;
+   * detectron2 keeps them through NMS and top-k and drops empty ones after rescaling to the
+   * original image. Absent: 'before-nms'.
+   */
+  dropEmptyBoxes?: 'before-nms' | 'after-rescale';
+}
+
+/** Anchor layout: torchvision's (default) or detectron2's DefaultAnchorGenerator. */
+export interface AnchorGeneratorConfig {
+  /** 'ratio-major' (torchvision: ratios outer, sizes inner) or 'size-major' (detectron2). */
+  order: 'ratio-major' | 'size-major';
+  /** Round cell anchors half to even (torchvision) or keep them exact (detectron2). */
+  round: boolean;
+  /** Fixed grid stride in pixels (detectron2: 16); absent: padded image size // feature size. */
+  stride?: number;
 }
 
 export interface DetectorConfig {
@@ -53,6 +81,8 @@ export interface DetectorConfig {
   numClasses: number;
   anchorSizes: number[];
   aspectRatios: number[];
+  /** Absent: torchvision's layout (ratio-major, rounded, stride from the padded size). */
+  anchorGenerator?: AnchorGeneratorConfig;
   rpn: RpnConfig;
   roiHeads: RoiHeadsConfig;
   /** Padded input sides are multiples of this (torchvision: 32). */
@@ -98,6 +128,7 @@ export interface DetectorConfigInput {
   freezeAt?: number;
   anchorSizes?: number[];
   aspectRatios?: number[];
+  anchorGenerator?: AnchorGeneratorConfig;
   rpn?: Partial<RpnConfig>;
   roiHeads?: Partial<RoiHeadsConfig>;
   sizeDivisible?: number;
@@ -122,6 +153,7 @@ export function detectorConfig(input: DetectorConfigInput): DetectorConfig {
     numClasses: input.numClasses,
     anchorSizes: input.anchorSizes ?? [...DEFAULT_ANCHOR_SIZES],
     aspectRatios: input.aspectRatios ?? [...DEFAULT_ASPECT_RATIOS],
+    ...(input.anchorGenerator ? { anchorGenerator: input.anchorGenerator } : {}),
     rpn: { ...DEFAULT_RPN, ...input.rpn },
     roiHeads: { ...DEFAULT_ROI_HEADS, ...input.roiHeads },
     sizeDivisible: input.sizeDivisible ?? 32,
@@ -150,5 +182,19 @@ export function validateDetectorConfig(c: DetectorConfig): void {
   if (!Number.isInteger(c.roiHeads.poolSize) || c.roiHeads.poolSize < 2)
     bad('roiHeads.poolSize', 'must be >= 2');
   for (const [k, v] of Object.entries(c.rpn))
-    if (typeof v !== 'number' || !(v >= 0)) bad(`rpn.${k}`, 'must be >= 0');
+    if (k !== 'detectron2Proposals' && (typeof v !== 'number' || !(v >= 0))) bad(`rpn.${k}`, 'must be >= 0');
+  const { background, dropEmptyBoxes } = c.roiHeads;
+  if (background !== undefined && background !== 'first' && background !== 'last')
+    bad('roiHeads.background', 'must be first or last');
+  if (dropEmptyBoxes !== undefined && dropEmptyBoxes !== 'before-nms' && dropEmptyBoxes !== 'after-rescale')
+    bad('roiHeads.dropEmptyBoxes', 'must be before-nms or after-rescale');
+  const g = c.anchorGenerator;
+  if (g !== undefined) {
+    if (g.order !== 'ratio-major' && g.order !== 'size-major')
+      bad('anchorGenerator.order', 'must be ratio-major or size-major');
+    if (typeof g.round !== 'boolean') bad('anchorGenerator.round', 'must be true or false');
+    if (g.stride !== undefined && !(g.stride > 0)) bad('anchorGenerator.stride', 'must be > 0');
+  }
+  if (!Number.isInteger(c.sizeDivisible) || c.sizeDivisible < 1)
+    bad('sizeDivisible', 'must be an integer >= 1');
 }

@@ -67,6 +67,8 @@ export interface LossPlan {
 }
 
 const BACKBONE_PREFIX = 'backbone.';
+/** RoIs per pass through the per-RoI head at inference. */
+const ROI_CHUNK = 128;
 
 /** Drops degenerate GT boxes (zero or negative width/height, non-finite): they would make log(0) targets. */
 function validTargets(t: ImageTargets): ImageTargets {
@@ -104,10 +106,16 @@ export class FasterRCNN {
     this.backbone = new ResNet(config.backbone);
     this.heads = new ParamStore();
     const rng = new Rng(config.seed + 1);
-    this.cellAnchors = cellAnchorsFlat(config.anchorSizes, config.aspectRatios);
+    this.cellAnchors = cellAnchorsFlat(config.anchorSizes, config.aspectRatios, config.anchorGenerator);
     const numAnchors = this.cellAnchors.length / 4;
     this.rpn = new RpnHead(this.heads, this.backbone.stageChannels(3), numAnchors, rng);
-    this.predictor = new BoxPredictor(this.heads, this.backbone.stageChannels(4), config.numClasses, rng);
+    this.predictor = new BoxPredictor(
+      this.heads,
+      this.backbone.stageChannels(4),
+      config.numClasses,
+      rng,
+      config.roiHeads.background ?? 'first',
+    );
   }
 
   get numClasses(): number {
@@ -128,8 +136,15 @@ export class FasterRCNN {
     const key = `${fh}x${fw}/${ph}x${pw}`;
     let a = this.anchorCache.get(key);
     if (!a) {
-      // torchvision's stride rule: padded image size // feature size.
-      a = gridAnchorsFlat(this.cellAnchors, fh, fw, Math.floor(ph / fh), Math.floor(pw / fw));
+      // torchvision's stride rule: padded image size // feature size; detectron2's: a fixed stride.
+      const fixed = this.config.anchorGenerator?.stride;
+      a = gridAnchorsFlat(
+        this.cellAnchors,
+        fh,
+        fw,
+        fixed ?? Math.floor(ph / fh),
+        fixed ?? Math.floor(pw / fw),
+      );
       this.anchorCache.set(key, a);
     }
     return a;
@@ -183,11 +198,17 @@ export class FasterRCNN {
             postNmsTopN: training ? cfg.postNmsTopNTrain : cfg.postNmsTopNTest,
             nmsThreshold: cfg.nmsThreshold,
             minSize: cfg.minSize,
+            detectron2Proposals: cfg.detectron2Proposals,
           },
         ),
       );
     }
     return { proposals, anchors };
+  }
+
+  /** Inference proposals of each image from the RPN's outputs (highest objectness first). */
+  async proposals(objectness: tf.Tensor4D, deltas: tf.Tensor4D, batch: ImageBatch): Promise<Proposals[]> {
+    return (await this.proposalsOf(objectness, deltas, batch, false)).proposals;
   }
 
   /**
@@ -240,7 +261,7 @@ export class FasterRCNN {
     if (samples.labels.length > 0) {
       const pooled = this.roiFeatures(feature, samples.rois, true);
       const { classLogits, boxDeltas } = this.predictor.apply(pooled);
-      roi = roiLoss(classLogits, boxDeltas, samples);
+      roi = roiLoss(classLogits, boxDeltas, samples, this.config.roiHeads.background);
     }
     const total = tf.addN([rpn.objectness, rpn.box, roi.classifier, roi.box]) as tf.Scalar;
     const parts = tf.stack([rpn.objectness, rpn.box, roi.classifier, roi.box, total]) as tf.Tensor1D;
@@ -310,18 +331,39 @@ export class FasterRCNN {
       return proposals.map(() => emptyDetections());
     }
     const k1 = this.numClasses + 1;
-    const count = rois.length / 5;
-    // Probabilities and box deltas in one transfer.
-    const head = tf.tidy(() => {
-      const pooled = this.roiFeatures(feature, Float32Array.from(rois), false);
-      const { classLogits, boxDeltas } = this.predictor.apply(pooled);
-      return tf.concat([tf.reshape(tf.softmax(classLogits), [-1]), tf.reshape(boxDeltas, [-1])]);
+    const boxCols = this.predictor.bboxPred.bias.size;
+    const allRois = Float32Array.from(rois);
+    const count = allRois.length / 5;
+    // The per-RoI head in chunks: 1000 RoIs of a full-size ResNet-50 would need several GB of
+    // conv5_x activations at once (beyond wasm's 4 GB heap); each RoI is computed on its own.
+    // Each chunk's probabilities and box deltas in one tensor, all read together.
+    const heads: tf.Tensor1D[] = [];
+    try {
+      for (let start = 0; start < count; start += ROI_CHUNK) {
+        const end = Math.min(count, start + ROI_CHUNK);
+        heads.push(
+          tf.tidy(() => {
+            const pooled = this.roiFeatures(feature, allRois.subarray(5 * start, 5 * end), false);
+            const { classLogits, boxDeltas } = this.predictor.apply(pooled);
+            return tf.concat([
+              tf.reshape(tf.softmax(classLogits), [-1]),
+              tf.reshape(boxDeltas, [-1]),
+            ]) as tf.Tensor1D;
+          }),
+        );
+      }
+    } finally {
+      feature.dispose();
+    }
+    const chunks = (await Promise.all(heads.map((h) => h.data()))) as Float32Array[];
+    tf.dispose(heads);
+    const probs = new Float32Array(count * k1);
+    const deltasData = new Float32Array(count * boxCols);
+    chunks.forEach((values, c) => {
+      const n = values.length / (k1 + boxCols);
+      probs.set(values.subarray(0, n * k1), c * ROI_CHUNK * k1);
+      deltasData.set(values.subarray(n * k1), c * ROI_CHUNK * boxCols);
     });
-    feature.dispose();
-    const values = (await head.data()) as Float32Array;
-    head.dispose();
-    const probs = values.subarray(0, count * k1);
-    const deltasData = values.subarray(count * k1);
     const out: RawDetections[] = [];
     let offset = 0;
     proposals.forEach((p, img) => {
@@ -329,7 +371,7 @@ export class FasterRCNN {
       out.push(
         postprocessDetections(
           probs.subarray(offset * k1, (offset + r) * k1),
-          deltasData.subarray(offset * 4 * k1, (offset + r) * 4 * k1),
+          deltasData.subarray(offset * boxCols, (offset + r) * boxCols),
           p.boxes,
           batch.imageSizes[img],
           this.numClasses,

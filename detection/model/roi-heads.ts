@@ -11,14 +11,35 @@ import { BELOW_LOW, matchBoxes } from './matcher.js';
 import { sampleBalanced } from './sampler.js';
 
 /**
- * Fast R-CNN's predictor on the pooled conv5_x features: a (K+1)-way classifier and K+1 class-
- * specific box regressors (torchvision's FastRCNNPredictor names; detectron2's init).
+ * Columns of class `label` (0 = background, 1..K objects) in the classifier's logits and in the
+ * box regressor's groups of 4 (-1: none), for the background first (K + 1 regressors) or last
+ * (detectron2: K regressors, no background box).
+ */
+export function classColumns(
+  label: number,
+  numClasses: number,
+  background: 'first' | 'last' = 'first',
+): { logit: number; box: number } {
+  if (background === 'first') return { logit: label, box: label };
+  return label === 0 ? { logit: numClasses, box: -1 } : { logit: label - 1, box: label - 1 };
+}
+
+/**
+ * Fast R-CNN's predictor on the pooled conv5_x features: a (K+1)-way classifier and class-
+ * specific box regressors, K + 1 of them with the background first (torchvision's
+ * FastRCNNPredictor layout), K with it last (detectron2's FastRCNNOutputLayers); detectron2's init.
  */
 export class BoxPredictor {
   readonly clsScore: DenseLayer;
   readonly bboxPred: DenseLayer;
 
-  constructor(store: ParamStore, inF: number, numClasses: number, rng: Rng) {
+  constructor(
+    store: ParamStore,
+    inF: number,
+    numClasses: number,
+    rng: Rng,
+    background: 'first' | 'last' = 'first',
+  ) {
     this.clsScore = new DenseLayer(
       store,
       'roi_heads.box_predictor.cls_score',
@@ -31,7 +52,7 @@ export class BoxPredictor {
       store,
       'roi_heads.box_predictor.bbox_pred',
       inF,
-      4 * (numClasses + 1),
+      4 * (background === 'first' ? numClasses + 1 : numClasses),
       rng,
       0.001,
     );
@@ -111,19 +132,25 @@ export function roiLoss(
   classLogits: tf.Tensor2D,
   boxDeltas: tf.Tensor2D,
   samples: RoiSamples,
+  background: 'first' | 'last' = 'first',
 ): { classifier: tf.Scalar; box: tf.Scalar } {
   return tf.tidy(() => {
     const r = samples.labels.length;
     if (r === 0) return { classifier: tf.scalar(0), box: tf.scalar(0) };
-    const classifier = softmaxCrossEntropy(classLogits, samples.labels);
-    const k1 = classLogits.shape[1];
-    // Targets scattered into the [R, (K+1) * 4] layout with a mask on each foreground RoI's own
+    const numClasses = classLogits.shape[1] - 1;
+    const columns = (label: number) => classColumns(label, numClasses, background);
+    const classifier = softmaxCrossEntropy(
+      classLogits,
+      background === 'first' ? samples.labels : samples.labels.map((l) => columns(l).logit),
+    );
+    const k1 = boxDeltas.shape[1] / 4;
+    // Targets scattered into the [R, groups * 4] layout with a mask on each foreground RoI's own
     // class: the same sum as gathering those deltas, without a gather gradient (see losses.ts).
     const dense = new Float32Array(r * k1 * 4);
     const mask = new Float32Array(r * k1 * 4);
     for (let i = 0; i < r; i++) {
-      const c = samples.labels[i];
-      if (c <= 0) continue;
+      if (samples.labels[i] <= 0) continue;
+      const c = columns(samples.labels[i]).box;
       const o = (i * k1 + c) * 4;
       dense.set(samples.targets.subarray(4 * i, 4 * i + 4), o);
       mask.fill(1, o, o + 4);
@@ -152,9 +179,15 @@ export function postprocessDetections(
   proposals: Float32Array,
   imageHw: readonly [number, number],
   numClasses: number,
-  cfg: Pick<RoiHeadsConfig, 'scoreThreshold' | 'nmsThreshold' | 'detectionsPerImage'>,
+  cfg: Pick<
+    RoiHeadsConfig,
+    'scoreThreshold' | 'nmsThreshold' | 'detectionsPerImage' | 'background' | 'dropEmptyBoxes'
+  >,
 ): RawDetections {
   const k1 = numClasses + 1;
+  const background = cfg.background ?? 'first';
+  const dropBeforeNms = (cfg.dropEmptyBoxes ?? 'before-nms') === 'before-nms';
+  const groups = background === 'first' ? k1 : numClasses;
   const boxes = clipBoxesInPlace(
     decodeBoxesFlat(deltas, proposals, HEAD_BOX_WEIGHTS),
     imageHw[0],
@@ -163,20 +196,24 @@ export function postprocessDetections(
   const candBoxes: number[] = [];
   const candScores: number[] = [];
   const candLabels: number[] = [];
+  // The class ids NMS offsets boxes by: they change float32 rounding, so each convention's own.
+  const nmsIds: number[] = [];
   const r = proposals.length / 4;
   for (let i = 0; i < r; i++) {
     for (let c = 1; c < k1; c++) {
-      const score = probs[i * k1 + c];
+      const col = classColumns(c, numClasses, background);
+      const score = probs[i * k1 + col.logit];
       if (!(score > cfg.scoreThreshold)) continue;
-      const o = (i * k1 + c) * 4;
-      if (boxes[o + 2] - boxes[o] < 1e-2 || boxes[o + 3] - boxes[o + 1] < 1e-2) continue;
+      const o = (i * groups + col.box) * 4;
+      if (dropBeforeNms && (boxes[o + 2] - boxes[o] < 1e-2 || boxes[o + 3] - boxes[o + 1] < 1e-2)) continue;
       candBoxes.push(boxes[o], boxes[o + 1], boxes[o + 2], boxes[o + 3]);
       candScores.push(score);
       candLabels.push(c);
+      nmsIds.push(col.box);
     }
   }
   const flat = Float32Array.from(candBoxes);
-  const keep = batchedNms(flat, candScores, candLabels, cfg.nmsThreshold).slice(0, cfg.detectionsPerImage);
+  const keep = batchedNms(flat, candScores, nmsIds, cfg.nmsThreshold).slice(0, cfg.detectionsPerImage);
   const out: RawDetections = {
     boxes: new Float32Array(keep.length * 4),
     scores: new Float32Array(keep.length),

@@ -3,7 +3,7 @@ import type { ParamStore } from '../../backbone/params.js';
 import type { Rng } from '../../core/rng.js';
 import { decodeBoxesFlat, encodeBoxesFlat, RPN_BOX_WEIGHTS } from '../box-coder.js';
 import { boxIouFlat, clipBoxesInPlace, gatherRows, keepLargeBoxes } from '../boxes.js';
-import { argsortDescending, nmsFlat } from '../nms.js';
+import { argsortDescending, batchedNms, nmsFlat } from '../nms.js';
 import type { RpnConfig } from './config.js';
 import { BiasedConv } from './layers.js';
 import { maskedBinaryCrossEntropyWithLogits, smoothL1Sum } from './losses.js';
@@ -51,7 +51,13 @@ export function selectProposals(
   deltas: Float32Array,
   anchors: Float32Array,
   imageHw: readonly [number, number],
-  opts: { preNmsTopN: number; postNmsTopN: number; nmsThreshold: number; minSize: number },
+  opts: {
+    preNmsTopN: number;
+    postNmsTopN: number;
+    nmsThreshold: number;
+    minSize: number;
+    detectron2Proposals?: boolean;
+  },
 ): Proposals {
   const order = argsortDescending(objectness).slice(0, opts.preNmsTopN);
   const topAnchors = gatherRows(anchors, order);
@@ -63,6 +69,19 @@ export function selectProposals(
   );
   const scores = new Float32Array(order.length);
   for (let i = 0; i < order.length; i++) scores[i] = 1 / (1 + Math.exp(-objectness[order[i]]));
+  if (opts.detectron2Proposals) {
+    // detectron2's find_top_rpn_proposals: non-empty boxes (strictly wider and higher than
+    // minSize), then batched_nms on the logits with one level, then the best postNmsTopN.
+    const valid: number[] = [];
+    for (let i = 0, k = 0; i < order.length; i++, k += 4) {
+      if (boxes[k + 2] - boxes[k] > opts.minSize && boxes[k + 3] - boxes[k + 1] > opts.minSize) valid.push(i);
+    }
+    const logits = valid.map((i) => objectness[order[i]]);
+    const kept = batchedNms(gatherRows(boxes, valid), logits, new Int32Array(valid.length), opts.nmsThreshold)
+      .slice(0, opts.postNmsTopN)
+      .map((j) => valid[j]);
+    return { boxes: gatherRows(boxes, kept), scores: gatherRows(scores, kept, 1) };
+  }
   const large = keepLargeBoxes(boxes, opts.minSize);
   const keep = nmsFlat(boxes, scores, opts.nmsThreshold, large).slice(0, opts.postNmsTopN);
   return { boxes: gatherRows(boxes, keep), scores: gatherRows(scores, keep, 1) };

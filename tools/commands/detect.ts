@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .option('--draw <out>', 'draw boxes and labels: a PNG path for one image, a folder for several')
     .option(
       '--score-threshold <t>',
-      'keep detections scoring above t (default 0.5 for printing)',
+      "keep detections scoring above t (default 0.5 for printing); at or below the model's own test threshold (0.05), e.g. 0: exactly what the model keeps",
       parseFloatOption('--score-threshold', { min: 0, max: 1 }),
     )
     .option(

@@ -8,10 +8,11 @@ import { buildResNet } from '../../backbone/resnet.js';
 import { CONFIG_FILE } from '../../core/checkpoint.js';
 import { ResdetError, UsageError } from '../../core/errors.js';
 import { readSafetensors } from '../../core/safetensors.js';
-import { parseListOption, printJson, useBackend } from '../common.js';
+import { importDetectron2 } from '../../detection/detectron2.js';
+import { parseIntOption, parseListOption, printJson, useBackend } from '../common.js';
 
 interface ImportOptions {
-  arch: string;
+  arch?: string;
   weights: string;
   out: string;
   classes?: string;
@@ -19,17 +20,25 @@ interface ImportOptions {
   layers?: number[];
   force?: boolean;
   json?: boolean;
+  minSize?: number;
+  maxSize?: number;
 }
 
 export function register(program: Command): void {
   program
     .command('import')
     .description('import published weights into a resdet checkpoint')
-    .argument('<format>', 'source format: torchvision (a state_dict saved as .safetensors)')
-    .requiredOption('--arch <arch>', 'architecture of the weights, e.g. resnet50 (see `resdet models`)')
+    .argument(
+      '<format>',
+      'source format: torchvision (a state_dict saved as .safetensors) or detectron2 (a model-zoo .pkl)',
+    )
+    .option(
+      '--arch <arch>',
+      "architecture of the weights, e.g. resnet50 (see `resdet models`); detectron2: R50-C4 or R101-C4, default the file's",
+    )
     .requiredOption(
       '--weights <file>',
-      '.safetensors file with torchvision state_dict names (F32, F16 or BF16)',
+      '.safetensors file with torchvision state_dict names (F32, F16 or BF16), or detectron2 model_final_*.pkl',
     )
     .requiredOption('--out <dir>', 'checkpoint directory to write')
     .option(
@@ -49,11 +58,21 @@ export function register(program: Command): void {
       "blocks per stage when they differ from the arch's, e.g. 1,1,1,1",
       parseListOption('--layers'),
     )
+    .option(
+      '--min-size <n>',
+      "detectron2: the config's INPUT.MIN_SIZE_TEST (default 800)",
+      parseIntOption('--min-size', 1),
+    )
+    .option(
+      '--max-size <n>',
+      "detectron2: the config's INPUT.MAX_SIZE_TEST (default 1333)",
+      parseIntOption('--max-size', 1),
+    )
     .option('--force', 'overwrite an existing checkpoint in --out')
     .option('--json', 'machine-readable summary')
     .action(async (format: string, opts: ImportOptions, cmd: Command) => {
-      if (format !== 'torchvision') {
-        throw new UsageError(`import: unknown format "${format}"`, 'supported: torchvision');
+      if (format !== 'torchvision' && format !== 'detectron2') {
+        throw new UsageError(`import: unknown format "${format}"`, 'supported: torchvision, detectron2');
       }
       if (!opts.force && existsSync(join(opts.out, CONFIG_FILE))) {
         throw new UsageError(
@@ -61,6 +80,9 @@ export function register(program: Command): void {
           'choose another --out or pass --force',
         );
       }
+      if (format === 'detectron2') return importDetectron2Command(opts, cmd);
+      if (!opts.arch) throw new UsageError('import torchvision: --arch is required', 'e.g. --arch resnet50');
+      const arch = opts.arch;
       const file = readSafetensors(opts.weights);
       if (!file.has('fc.weight') || !file.has('conv1.weight')) {
         throw new ResdetError(
@@ -72,7 +94,7 @@ export function register(program: Command): void {
       // or fine-tuned torchvision models import too; every other shape is checked by name.
       const numClasses = file.info('fc.weight').shape[0];
       const [baseWidth, inChannels] = file.info('conv1.weight').shape;
-      const config = resnetConfig(opts.arch, {
+      const config = resnetConfig(arch, {
         numClasses,
         baseWidth,
         inChannels,
@@ -95,12 +117,12 @@ export function register(program: Command): void {
         const result = model.loadStateDict(file);
         const dtypes = [...new Set(file.names().map((n) => file.info(n).dtype))].sort();
         await saveClassifier(opts.out, model, {
-          arch: opts.arch,
+          arch,
           classes,
           extra: { source: { format: 'torchvision', file: basename(opts.weights), dtypes } },
         });
         const summary = {
-          arch: opts.arch,
+          arch,
           out: opts.out,
           tensors: result.loaded.length,
           dtypes,
@@ -110,10 +132,34 @@ export function register(program: Command): void {
         if (opts.json) printJson(summary);
         else
           console.log(
-            `imported ${summary.tensors} tensors (${dtypes.join(', ')}) of ${opts.arch} (${numClasses} classes) into ${opts.out}`,
+            `imported ${summary.tensors} tensors (${dtypes.join(', ')}) of ${arch} (${numClasses} classes) into ${opts.out}`,
           );
       } finally {
         model.dispose();
       }
     });
+}
+
+/** `import detectron2`: a model-zoo pickle -> a C4 detector checkpoint (detection/detectron2.ts). */
+async function importDetectron2Command(opts: ImportOptions, cmd: Command): Promise<void> {
+  await useBackend(cmd);
+  const classes = opts.classes
+    ? parseClassNames(opts.classes, () => {
+        throw new UsageError(
+          '--classes imagenet: a detectron2 detector has COCO classes',
+          'give a count or comma-separated names',
+        );
+      })
+    : undefined;
+  const summary = await importDetectron2(opts.weights, opts.out, {
+    arch: opts.arch,
+    classes,
+    minSize: opts.minSize,
+    maxSize: opts.maxSize,
+  });
+  if (opts.json) printJson(summary);
+  else
+    console.log(
+      `imported ${summary.tensors} tensors (${summary.dtypes.join(', ')}${summary.narrowedFloat64 ? `; ${summary.narrowedFloat64} float64 arrays narrowed to float32` : ''}) of detectron2 ${summary.arch} C4 (${summary.classes} classes${summary.categoryIds ? ', COCO names and ids' : ''}) into ${summary.out}${summary.ignored.length ? `; ignored ${summary.ignored.join(', ')}` : ''}`,
+    );
 }
