@@ -205,6 +205,44 @@ export function parseCocoResultsFast(
   }
 }
 
+/** The four columns being filled, grown by doubling (first guess: a record per 64 bytes). */
+class Columns {
+  cap: number;
+  imageId: Float64Array;
+  categoryId: Float64Array;
+  bbox: Float64Array;
+  score: Float64Array;
+  constructor(bytes: number) {
+    this.cap = Math.max(16, Math.ceil(bytes / 64));
+    this.imageId = new Float64Array(this.cap);
+    this.categoryId = new Float64Array(this.cap);
+    this.bbox = new Float64Array(this.cap * 4);
+    this.score = new Float64Array(this.cap);
+  }
+  grow(): void {
+    this.cap *= 2;
+    const grown = (a: Float64Array, m: number) => {
+      const b = new Float64Array(this.cap * m);
+      b.set(a);
+      return b;
+    };
+    this.imageId = grown(this.imageId, 1);
+    this.categoryId = grown(this.categoryId, 1);
+    this.bbox = grown(this.bbox, 4);
+    this.score = grown(this.score, 1);
+  }
+  /** The first n records. */
+  take(n: number): CocoResultArrays {
+    return {
+      n,
+      imageId: this.imageId.subarray(0, n),
+      categoryId: this.categoryId.subarray(0, n),
+      bbox: this.bbox.subarray(0, n * 4),
+      score: this.score.subarray(0, n),
+    };
+  }
+}
+
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 /** Which of the four box-result keys starts at buf[i] (after its quote), with its closing quote. */
@@ -225,11 +263,8 @@ function boxKey(buf: Uint8Array, i: number): number {
  */
 function parseBoxes(buf: Uint8Array): CocoResultArrays | null {
   const len = buf.length;
-  let cap = Math.max(16, Math.ceil(len / 64));
-  let imageId = new Float64Array(cap);
-  let categoryId = new Float64Array(cap);
-  let bbox = new Float64Array(cap * 4);
-  let score = new Float64Array(cap);
+  const cols = new Columns(len);
+  let { imageId, categoryId, bbox, score } = cols;
   let n = 0;
   let i = 0;
   while (isSpace(buf[i])) i++;
@@ -238,17 +273,9 @@ function parseBoxes(buf: Uint8Array): CocoResultArrays | null {
   if (buf[i] === 0x5d) i++;
   else
     for (;;) {
-      if (n === cap) {
-        cap *= 2;
-        const grow = (a: Float64Array, m: number) => {
-          const b = new Float64Array(cap * m);
-          b.set(a);
-          return b;
-        };
-        imageId = grow(imageId, 1);
-        categoryId = grow(categoryId, 1);
-        bbox = grow(bbox, 4);
-        score = grow(score, 1);
+      if (n === cols.cap) {
+        cols.grow();
+        ({ imageId, categoryId, bbox, score } = cols);
       }
       while (isSpace(buf[i])) i++;
       if (buf[i++] !== 0x7b) return null;
@@ -297,23 +324,14 @@ function parseBoxes(buf: Uint8Array): CocoResultArrays | null {
     }
   while (isSpace(buf[i])) i++;
   if (i !== len) return null;
-  return {
-    n,
-    imageId: imageId.subarray(0, n),
-    categoryId: categoryId.subarray(0, n),
-    bbox: bbox.subarray(0, n * 4),
-    score: score.subarray(0, n),
-  };
+  return cols.take(n);
 }
 
 function parse(buf: Uint8Array, wantMasks: boolean): CocoResultArrays {
   const len = buf.length;
   let i = 0;
-  let cap = Math.max(16, Math.ceil(len / 64));
-  let imageId = new Float64Array(cap);
-  let categoryId = new Float64Array(cap);
-  let bbox = new Float64Array(cap * 4);
-  let score = new Float64Array(cap);
+  const cols = new Columns(len);
+  let { imageId, categoryId, bbox, score } = cols;
   let n = 0;
   const masks: Rle[] = [];
   // Runs of every mask, back to back; each Rle's counts is a view into this buffer. Every value
@@ -484,17 +502,9 @@ function parse(buf: Uint8Array, wantMasks: boolean): CocoResultArrays {
     i++;
   } else {
     for (;;) {
-      if (n === cap) {
-        cap *= 2;
-        const grow = (a: Float64Array, m: number) => {
-          const b = new Float64Array(cap * m);
-          b.set(a);
-          return b;
-        };
-        imageId = grow(imageId, 1);
-        categoryId = grow(categoryId, 1);
-        bbox = grow(bbox, 4);
-        score = grow(score, 1);
+      if (n === cols.cap) {
+        cols.grow();
+        ({ imageId, categoryId, bbox, score } = cols);
       }
       expect(0x7b);
       let seen = 0;
@@ -551,13 +561,7 @@ function parse(buf: Uint8Array, wantMasks: boolean): CocoResultArrays {
   }
   ws();
   if (i !== len) throw unsupported;
-  const out: CocoResultArrays = {
-    n,
-    imageId: imageId.subarray(0, n),
-    categoryId: categoryId.subarray(0, n),
-    bbox: bbox.subarray(0, n * 4),
-    score: score.subarray(0, n),
-  };
+  const out = cols.take(n);
   if (wantMasks) {
     out.masks = masks;
     const area = new Float64Array(n);
