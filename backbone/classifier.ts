@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import {
+  type Checkpoint,
   type CheckpointConfig,
   loadCheckpoint,
   type Preprocessing,
+  readCheckpointConfig,
   saveCheckpoint,
 } from '../core/checkpoint.js';
 import { ResdetError, UsageError } from '../core/errors.js';
@@ -89,15 +91,27 @@ export function checkpointResNetConfig(config: CheckpointConfig, label: string):
   return merged;
 }
 
+/**
+ * Opens a classifier checkpoint: the one loader behind `classify`, the server, `evaluate` and a
+ * detector's pretrained backbone. The config is read first, so a checkpoint of another kind is
+ * refused (with `refuse`'s error: each caller says what it wanted instead) before any weights open.
+ */
+export function loadClassifierCheckpoint(
+  dir: string,
+  refuse: (kind: string) => Error = (kind) =>
+    new ResdetError(
+      `${dir}: a ${kind} checkpoint, not a classifier`,
+      'pass a classifier checkpoint (from `resdet init`, `resdet import torchvision` or pretraining)',
+    ),
+): Checkpoint {
+  const { kind } = readCheckpointConfig(dir);
+  if (kind !== 'classifier') throw refuse(kind);
+  return loadCheckpoint(dir);
+}
+
 /** Loads a classifier checkpoint into a ResNet (inference: frozen nothing, BN folded on forward). */
 export function loadClassifierModel(dir: string): { model: ResNet; config: CheckpointConfig } {
-  const ckpt = loadCheckpoint(dir);
-  if (ckpt.config.kind !== 'classifier') {
-    throw new ResdetError(
-      `${dir}: a ${ckpt.config.kind} checkpoint, not a classifier`,
-      'pass a classifier checkpoint (from `resdet init`, `resdet import torchvision` or pretraining)',
-    );
-  }
+  const ckpt = loadClassifierCheckpoint(dir);
   const resnetConfig = checkpointResNetConfig(ckpt.config, dir);
   // Labels are looked up by output index: a list of another length would misname every class.
   if (ckpt.config.classes.length !== resnetConfig.numClasses) {

@@ -38,6 +38,8 @@ export interface ResNetConfig {
   freezeAt: number;
   /** Seed for He initialisation. */
   seed: number;
+  /** BatchNorm epsilon (default torch's 1e-5; torchvision's published R50-FPN v1 runs its frozen BN with 0). */
+  bnEps?: number;
 }
 
 export interface ArchSpec {

@@ -87,6 +87,8 @@ export class ConvBn {
   readonly numBatchesTracked: tf.Variable;
   /** Running statistics and fixed affine even in training mode. */
   frozen = false;
+  /** BN epsilon: torch's 1e-5, or 0 for torchvision's published FPN v1 (FrozenBatchNorm2d run with eps 0). */
+  eps = BN_EPS;
   private folded?: FoldedWeights;
 
   constructor(store: ParamStore, spec: ConvSpec, rng: Rng | null, zeroGamma = false) {
@@ -128,7 +130,7 @@ export class ConvBn {
   /** Folded (filter, bias): BN(conv(x, w)) = conv(x, w * s) + (beta - mean * s), s = gamma / sqrt(var + eps). */
   private fold(): { filter: tf.Tensor4D; bias: tf.Tensor1D } {
     return tf.tidy(() => {
-      const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(this.runningVar, BN_EPS)));
+      const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(this.runningVar, this.eps)));
       const filter = tf.mul(this.weight, scale) as tf.Tensor4D;
       const bias = tf.sub(this.beta, tf.mul(this.runningMean, scale)) as tf.Tensor1D;
       return { filter, bias };
@@ -153,7 +155,7 @@ export class ConvBn {
     const y = tf.conv2d(input, this.weight as tf.Tensor4D, this.spec.stride, pad);
     const { mean, variance } = tf.moments(y, [0, 1, 2]);
     this.updateRunningStats(mean, variance, y.size / y.shape[3]);
-    const z = tf.batchNorm(y, mean, variance, this.beta, this.gamma, BN_EPS);
+    const z = tf.batchNorm(y, mean, variance, this.beta, this.gamma, this.eps);
     return (relu ? tf.relu(z) : z) as tf.Tensor4D;
   }
 

@@ -96,6 +96,7 @@ export class ResNet {
       s.blocks.map((b) => new Block(this.params, b, rng, config.zeroInitResidual)),
     );
     if (this.plan.fc) this.fc = new Linear(this.params, 'fc', this.plan.fc.inF, this.plan.fc.outF, rng);
+    if (config.bnEps !== undefined) for (const unit of this.allUnits()) unit.eps = config.bnEps;
     this.applyFreezing();
   }
 

@@ -18,6 +18,7 @@ import { type BackendChoice, initBackend } from '../core/backend.js';
 import { decodeImage } from '../data/image/decode.js';
 import { importDetectron2 } from '../detection/detectron2.js';
 import { loadDetector } from '../detection/detector.js';
+import { FasterRCNN } from '../detection/model/faster-rcnn.js';
 import { collate, prepareImage } from '../detection/preprocess.js';
 
 const BOX_TOL = 1e-2;
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
       );
       // Proposals: the first 50 detectron2 recorded, matched within ours.
       const model = detector.model;
+      if (!(model instanceof FasterRCNN)) throw new Error('expected a C4 detector');
       const img = await prepareImage(rgb, detector.preprocessing);
       const batch = collate([img], model.config.sizeDivisible);
       const feature = model.features(batch.images, false);

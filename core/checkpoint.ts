@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { ResdetError } from './errors.js';
+import type { Normalization } from './normalization.js';
 import { resdetVersion } from './paths.js';
 import {
   readSafetensors,
@@ -25,8 +26,8 @@ import {
 
 export const CHECKPOINT_FORMAT_VERSION = 1;
 
-export interface Preprocessing {
-  /** Per-channel mean and std applied to RGB values in [0, 1]. */
+export interface Preprocessing extends Normalization {
+  /** Per-channel mean and std applied to RGB values in [0, 1] (three channels in a checkpoint). */
   mean: [number, number, number];
   std: [number, number, number];
   /** Input size the model was built for: square side for classifiers, {min,max} sides for detectors. */

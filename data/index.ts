@@ -6,3 +6,4 @@ export * from './workers/index.js';
 export * from './classification/index.js';
 export * from './download.js';
 export { type DecodeOptions, decodeImage, type RgbImage } from './image/decode.js';
+export * from './formats/index.js';

@@ -10,14 +10,20 @@ import {
 } from '../core/checkpoint.js';
 import { ResdetError } from '../core/errors.js';
 import type { SafeTensor, SafetensorsFile } from '../core/safetensors.js';
-import { type DetectorConfig, validateDetectorConfig } from './model/config.js';
-import { FasterRCNN } from './model/faster-rcnn.js';
+import type { DetectorConfig } from './model/config.js';
+import type { FpnDetectorConfig } from './model/fpn-config.js';
+import { buildDetector, type TwoStageDetector } from './model/two-stage.js';
 
 /** What a detector checkpoint records besides the weights. */
 export interface DetectorMeta {
   classes: string[];
   /** COCO category id of each class (label l -> categoryIds[l - 1]) when trained on COCO json. */
   categoryIds?: number[];
+  /**
+   * `background-first`: classes[0] is the background and class index = model label (torchvision's
+   * 91-id COCO layout, where the index is the COCO category id); default: classes[l - 1] for label l.
+   */
+  labelLayout?: 'background-first';
   preprocessing: Preprocessing;
   training?: Record<string, unknown>;
   extra?: Record<string, unknown>;
@@ -26,7 +32,7 @@ export interface DetectorMeta {
 /** Writes a detector checkpoint (weights, then optimizer state, then config.json, each atomically). */
 export async function saveDetector(
   dir: string,
-  model: FasterRCNN,
+  model: TwoStageDetector,
   meta: DetectorMeta,
   optimizer?: Record<string, SafeTensor>,
 ): Promise<CheckpointConfig> {
@@ -40,7 +46,11 @@ export async function saveDetector(
       preprocessing: meta.preprocessing,
       model: model.config as unknown as Record<string, unknown>,
       training: meta.training,
-      extra: { ...meta.extra, ...(meta.categoryIds ? { categoryIds: meta.categoryIds } : {}) },
+      extra: {
+        ...meta.extra,
+        ...(meta.categoryIds ? { categoryIds: meta.categoryIds } : {}),
+        ...(meta.labelLayout ? { labelLayout: meta.labelLayout } : {}),
+      },
     },
     weights,
     optimizer,
@@ -48,7 +58,7 @@ export async function saveDetector(
 }
 
 export interface LoadedDetectorCheckpoint {
-  model: FasterRCNN;
+  model: TwoStageDetector;
   config: CheckpointConfig;
   meta: DetectorMeta;
   optimizer?: SafetensorsFile;
@@ -67,17 +77,16 @@ export function loadDetectorCheckpoint(
     );
   }
   const ckpt = loadCheckpoint(dir, { optimizer: opts.optimizer });
-  const detectorConfig = ckpt.config.model as unknown as DetectorConfig;
-  if (!detectorConfig || typeof detectorConfig !== 'object' || !('backbone' in detectorConfig)) {
-    throw new ResdetError(`${join(dir, 'config.json')}: the "model" field does not describe a detector`);
-  }
-  validateDetectorConfig(detectorConfig);
-  if (ckpt.config.classes.length !== detectorConfig.numClasses) {
+  const detectorConfig = ckpt.config.model as unknown as DetectorConfig | FpnDetectorConfig;
+  const model = buildDetector(detectorConfig, join(dir, 'config.json'));
+  const backgroundFirst = ckpt.config.extra?.labelLayout === 'background-first';
+  const wantClasses = model.numClasses + (backgroundFirst ? 1 : 0);
+  if (ckpt.config.classes.length !== wantClasses) {
+    model.dispose();
     throw new ResdetError(
-      `${join(dir, 'config.json')}: ${ckpt.config.classes.length} class names for a ${detectorConfig.numClasses}-class model`,
+      `${join(dir, 'config.json')}: ${ckpt.config.classes.length} class names for a ${model.numClasses}-class model${backgroundFirst ? ' (background first)' : ''}`,
     );
   }
-  const model = new FasterRCNN(detectorConfig);
   try {
     model.loadStateDict(ckpt.weights, join(dir, 'weights.safetensors'));
   } catch (err) {
@@ -87,12 +96,14 @@ export function loadDetectorCheckpoint(
   const extra = { ...(ckpt.config.extra ?? {}) };
   const categoryIds = Array.isArray(extra.categoryIds) ? (extra.categoryIds as number[]) : undefined;
   delete extra.categoryIds;
+  delete extra.labelLayout;
   return {
     model,
     config: ckpt.config,
     meta: {
       classes: ckpt.config.classes,
       categoryIds,
+      ...(backgroundFirst ? { labelLayout: 'background-first' as const } : {}),
       preprocessing: ckpt.config.preprocessing,
       training: ckpt.config.training,
       extra,

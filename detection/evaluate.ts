@@ -1,16 +1,23 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
+import { UsageError } from '../core/errors.js';
 import { Progress } from '../core/progress.js';
 import type { CocoInstances } from '../data/detection/coco-source.js';
 import { cocoInstances } from '../data/detection/write.js';
 import type { DetectionDataset, DetectionSample } from '../data/detection/types.js';
+import {
+  type CocoResultRecord,
+  cocoResultRecord,
+  devkitBox,
+  devkitLine,
+  devkitResultFileName,
+} from '../data/formats/results.js';
 import { decodeImage } from '../data/image/decode.js';
 import type { Detection, Detector } from './detector.js';
 import { type CocoSummary, evaluateCoco } from './eval/coco.js';
 import {
   evaluateVoc,
-  type VocBox,
   type VocDetection,
   type VocImage,
   type VocMetric,
@@ -51,21 +58,12 @@ export async function detectDataset(
   return out;
 }
 
-/**
- * VOC devkit boxes: 1-based inclusive corners (xmin = x1 + 1, xmax = x2), as detectron2 writes
- * them. A box under one pixel would come out with xmax < xmin, which the devkit format cannot
- * hold; it becomes one pixel wide (it cannot match an object either way).
- */
-function vocBox(b: ArrayLike<number>): VocBox {
-  return [b[0] + 1, b[1] + 1, Math.max(b[2], b[0] + 1), Math.max(b[3], b[1] + 1)];
-}
-
 export function vocGroundTruth(results: readonly ImageDetections[], classes: readonly string[]): VocImage[] {
   return results.map(({ sample }) => ({
     id: sample.id,
     objects: Array.from(sample.labels, (label, j) => ({
       name: classes[label - 1],
-      bbox: vocBox(sample.boxes.subarray(4 * j, 4 * j + 4)),
+      bbox: devkitBox(sample.boxes.subarray(4 * j, 4 * j + 4)),
       difficult: sample.difficult[j] === 1 || sample.crowd[j] === 1,
     })),
   }));
@@ -73,35 +71,19 @@ export function vocGroundTruth(results: readonly ImageDetections[], classes: rea
 
 export function vocDetections(results: readonly ImageDetections[]): VocDetection[] {
   return results.flatMap(({ sample, detections }) =>
-    detections.map((d) => ({ image_id: sample.id, class: d.label, score: d.score, bbox: vocBox(d.box) })),
+    detections.map((d) => ({ image_id: sample.id, class: d.label, score: d.score, bbox: devkitBox(d.box) })),
   );
 }
 
-/** A COCO results list (`[x, y, w, h]`, category ids from the dataset or 1..K). */
-export interface CocoResultRecord {
-  image_id: number;
-  category_id: number;
-  bbox: [number, number, number, number];
-  score: number;
-}
+export type { CocoResultRecord } from '../data/formats/results.js';
 
+/** A COCO results list (`[x, y, w, h]`, category ids from the dataset or 1..K). */
 export function cocoResults(
   results: readonly ImageDetections[],
   categoryIds?: readonly number[],
 ): CocoResultRecord[] {
-  const r = (v: number) => Math.round(v * 100) / 100;
   return results.flatMap(({ sample, detections }) =>
-    detections.map((d) => ({
-      image_id: sample.imageId,
-      category_id: categoryIds ? categoryIds[d.labelIndex] : d.labelIndex + 1,
-      bbox: [r(d.box[0]), r(d.box[1]), r(d.box[2] - d.box[0]), r(d.box[3] - d.box[1])] as [
-        number,
-        number,
-        number,
-        number,
-      ],
-      score: Math.round(d.score * 1e5) / 1e5,
-    })),
+    detections.map((d) => cocoResultRecord(sample.imageId, d, categoryIds)),
   );
 }
 
@@ -204,12 +186,40 @@ export function writeResultFiles(
   writeFileAtomic(cocoJson, [`${JSON.stringify(cocoResults(results, categoryIds))}\n`]);
   const vocDir = join(dir, 'voc');
   const lines = new Map<string, string[]>(classes.map((c) => [c, []]));
-  for (const d of vocDetections(results)) {
-    const b = d.bbox.map((v) => v.toFixed(1)).join(' ');
-    lines.get(d.class)?.push(`${d.image_id} ${d.score.toFixed(6)} ${b}`);
-  }
+  for (const d of vocDetections(results)) lines.get(d.class)?.push(devkitLine(d.image_id, d.score, d.bbox));
   for (const [cls, rows] of lines) {
-    writeFileSync(join(vocDir, `comp4_det_test_${cls}.txt`), rows.length ? `${rows.join('\n')}\n` : '');
+    writeFileSync(join(vocDir, devkitResultFileName(cls)), rows.length ? `${rows.join('\n')}\n` : '');
   }
   return { cocoJson, vocDir };
+}
+
+/**
+ * The detector seen through a dataset's classes: a model whose class list differs from the set's
+ * (torchvision's 91-entry COCO layout against a COCO json's 80 classes) is matched by COCO category
+ * id; detections of categories the set lacks are dropped. Same classes: the detector itself.
+ */
+export function alignToDataset(detector: Detector, dataset: DetectionDataset): Detector {
+  if (dataset.classes.join('\n') === detector.classes.join('\n')) return detector;
+  const ids = detector.categoryIds;
+  const setIds = dataset.categoryIds;
+  if (!ids || !setIds) {
+    throw new UsageError(
+      `${dataset.name}'s classes (${dataset.classes.join(', ')}) are not the model's (${detector.classes.join(', ')})`,
+      'evaluate on a set with the classes the detector was trained on',
+    );
+  }
+  const toSet = new Map(setIds.map((id, i) => [id, i]));
+  return {
+    ...detector,
+    classes: dataset.classes,
+    categoryIds: setIds,
+    async detect(rgb, opts) {
+      const out: Detection[] = [];
+      for (const d of await detector.detect(rgb, opts)) {
+        const i = toSet.get(ids[d.labelIndex]);
+        if (i !== undefined) out.push({ ...d, label: dataset.classes[i], labelIndex: i });
+      }
+      return out;
+    },
+  };
 }

@@ -16,6 +16,17 @@ export * from './draw.js';
 export * from './demo.js';
 export * from './init.js';
 export * from './train/train-detector.js';
+export * from './train/defaults.js';
 export type { TrainResult } from './train/trainer.js';
 export * from './eval/index.js';
+export * from './model/fpn-config.js';
+export { FpnFasterRCNN, type RcnnLosses } from './model/generalized-rcnn.js';
+export { buildDetector, type TwoStageDetector } from './model/two-stage.js';
+export {
+  importTorchvisionFpn,
+  currentTorchvisionName,
+  type ImportedFpnDetector,
+} from './import-torchvision.js';
+export { fineTuneDetector, type FineTuneOptions } from './train/fine-tune.js';
+export { DETECTOR_CATALOG, BUILDABLE_DETECTORS, type DetectorCatalogEntry } from './catalog.js';
 export * from './detectron2.js';

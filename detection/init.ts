@@ -1,4 +1,5 @@
 import type { CheckpointConfig } from '../core/checkpoint.js';
+import { DETECTION_MAX_SIZE, DETECTION_MIN_SIZE } from '../data/detection/transform.js';
 import { saveDetector } from './checkpoint.js';
 import { type DetectorConfigInput, detectorConfig } from './model/config.js';
 import { FasterRCNN } from './model/faster-rcnn.js';
@@ -40,8 +41,8 @@ export async function initDetector(
       preprocessing: {
         mean: IMAGENET_MEAN,
         std: IMAGENET_STD,
-        minSize: opts.minSize ?? 600,
-        maxSize: opts.maxSize ?? 1000,
+        minSize: opts.minSize ?? DETECTION_MIN_SIZE,
+        maxSize: opts.maxSize ?? DETECTION_MAX_SIZE,
       },
       extra: { initialisedBy: 'resdet init' },
     });

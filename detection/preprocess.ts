@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Preprocessing } from '../core/checkpoint.js';
-import { padBatch, type PreparedImage, prepareRgb } from '../data/detection/transform.js';
+import {
+  DETECTION_MAX_SIZE,
+  DETECTION_MIN_SIZE,
+  padBatch,
+  type PreparedImage,
+  prepareRgb,
+} from '../data/detection/transform.js';
 import type { RgbImage } from '../data/image/decode.js';
 import type { ImageBatch } from './model/faster-rcnn.js';
 
@@ -19,8 +25,8 @@ const NO_LABELS = new Int32Array(0);
 /** Resize (bilinear, sharp), optional horizontal flip, normalisation with the model's mean/std. */
 export function prepareImage(rgb: RgbInput, pre: Preprocessing, flip = false): Promise<PreparedImage> {
   return prepareRgb(rgb, NO_BOXES, NO_LABELS, {
-    minSize: pre.minSize ?? 600,
-    maxSize: pre.maxSize ?? 1000,
+    minSize: pre.minSize ?? DETECTION_MIN_SIZE,
+    maxSize: pre.maxSize ?? DETECTION_MAX_SIZE,
     flip,
     mean: pre.mean,
     std: pre.std,

@@ -1,5 +1,5 @@
-import { loadCheckpoint } from '../../core/checkpoint.js';
 import { ResdetError } from '../../core/errors.js';
+import { loadClassifierCheckpoint } from '../classifier.js';
 import type { Normalisation } from '../../data/classification/augment.js';
 import { loadClassificationData } from '../../data/classification/spec.js';
 import { selectExamples, setLength } from '../../data/classification/types.js';
@@ -29,14 +29,15 @@ export interface EvaluateModelResult extends EvalResult {
 
 /** `resdet evaluate`: top-1/top-5 error of a pretrained classifier on a dataset's test split. */
 export async function evaluateModel(opts: EvaluateModelOptions): Promise<EvaluateModelResult> {
-  const ckpt = loadCheckpoint(opts.model);
+  const ckpt = loadClassifierCheckpoint(
+    opts.model,
+    (kind) =>
+      new ResdetError(
+        `${opts.model}: a ${kind} checkpoint, not a classifier`,
+        'give a pretraining run directory',
+      ),
+  );
   const cfg = ckpt.config;
-  if (cfg.kind !== 'classifier') {
-    throw new ResdetError(
-      `${opts.model}: a ${cfg.kind} checkpoint, not a classifier`,
-      'give a pretraining run directory',
-    );
-  }
   const dataSpec = opts.data ?? (cfg.extra?.dataset as string | undefined);
   if (!dataSpec) throw new ResdetError('--data is required (the checkpoint does not name its dataset)');
   const data = loadClassificationData(dataSpec);

@@ -7,6 +7,7 @@ import {
   readCheckpointConfig,
 } from '../../core/checkpoint.js';
 import { ResdetError, UsageError } from '../../core/errors.js';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../../core/normalization.js';
 import { Rng } from '../../core/rng.js';
 import { channelStats, type Normalisation } from '../../data/classification/augment.js';
 import type { AugmentPlan } from '../../data/classification/batches.js';
@@ -21,7 +22,7 @@ import { initialRunState, mixSeed, type RunState } from './state.js';
 import { batchesPerEpoch, type TrainResult, trainLoop } from './trainer.js';
 
 /** torchvision's ImageNet statistics, used for image-file datasets (no pass over the files). */
-export const IMAGENET_NORM: Normalisation = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+export const IMAGENET_NORM: Normalisation = { mean: IMAGENET_MEAN, std: IMAGENET_STD };
 
 export interface PretrainOptions {
   data?: string;
@@ -244,7 +245,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     });
   const schedule = scheduleFor(s.totalIterations);
   const side = train.kind === 'memory' ? train.height : recipe.scale.crop;
-  const pad3 = (v: number[]): [number, number, number] =>
+  const pad3 = (v: readonly number[]): [number, number, number] =>
     v.length === 3 ? (v as [number, number, number]) : [v[0], v[0], v[0]];
   try {
     const result = await trainLoop({

@@ -32,14 +32,5 @@ export function initialRunState(seed: number): RunState {
   };
 }
 
-/** Mixes integers into a 32-bit seed (a murmur3-style finaliser per step). */
-export function mixSeed(...parts: number[]): number {
-  let h = 0x9e3779b9;
-  for (const p of parts) {
-    h ^= p >>> 0;
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    h ^= h >>> 16;
-  }
-  return h >>> 0;
-}
+/** Pretraining's seed stream lives with the other mixer in data/seed.ts. */
+export { mixSeed } from '../../data/seed.js';

@@ -1,3 +1,4 @@
+import type { Normalization } from '../../core/normalization.js';
 import type { Rng } from '../../core/rng.js';
 import type { MemorySet } from './types.js';
 
@@ -9,11 +10,8 @@ export interface Batch {
   shape: [number, number, number, number];
 }
 
-export interface Normalisation {
-  /** Per-channel mean and std of pixel values in [0, 1]. */
-  mean: number[];
-  std: number[];
-}
+/** The pretraining code's name for core's Normalization (one type). */
+export type Normalisation = Normalization;
 
 /** Per-channel mean and std of a memory set (its training split), in [0, 1] units. */
 export function channelStats(set: MemorySet): Normalisation {

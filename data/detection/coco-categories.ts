@@ -22,3 +22,14 @@ export const COCO_CATEGORIES: readonly { readonly id: number; readonly name: str
     [87, 'scissors'], [88, 'teddy bear'], [89, 'hair drier'], [90, 'toothbrush'],
   ] as const
 ).map(([id, name]) => ({ id, name }));
+
+/**
+ * torchvision's 91-entry label layout: index = category id, 0 the background, 'N/A' for the ten
+ * unused ids (torchvision's _COCO_CATEGORIES).
+ */
+export function cocoLabelLayout(): string[] {
+  const out = Array.from({ length: 91 }, () => 'N/A');
+  out[0] = '__background__';
+  for (const c of COCO_CATEGORIES) out[c.id] = c.name;
+  return out;
+}

@@ -5,7 +5,14 @@ import { Rng } from '../../core/rng.js';
 import { deriveSeed } from '../seed.js';
 import { siblingModule, WorkerPool } from '../workers/pool.js';
 import type { PrepareJob, PrepareTaskArgs } from './prepare-task.js';
-import { DETECTION_PREPROCESSING, type DetectionBatch, padBatch, type PreparedImage } from './transform.js';
+import {
+  DETECTION_MAX_SIZE,
+  DETECTION_MIN_SIZE,
+  DETECTION_PREPROCESSING,
+  type DetectionBatch,
+  padBatch,
+  type PreparedImage,
+} from './transform.js';
 import { type DetectionDataset, targetsOf } from './types.js';
 
 const TASK_URL = siblingModule('prepare-task', import.meta.url);
@@ -81,8 +88,8 @@ export class DetectionLoader {
     if (dataset.length === 0) throw new ResdetError(`${dataset.name}: no images to load`);
     if (!(options.batchSize >= 1)) throw new ResdetError(`batch size must be >= 1, got ${options.batchSize}`);
     const pre = options.preprocessing ?? DETECTION_PREPROCESSING;
-    this.minSizes = options.minSizes ?? [pre.minSize ?? 600];
-    const maxSize = options.maxSize ?? pre.maxSize ?? 1000;
+    this.minSizes = options.minSizes ?? [pre.minSize ?? DETECTION_MIN_SIZE];
+    const maxSize = options.maxSize ?? pre.maxSize ?? DETECTION_MAX_SIZE;
     this.opts = {
       batchSize: options.batchSize,
       seed: options.seed,

@@ -2,12 +2,13 @@
  * The worker task that prepares detection training images (decode, resize, flip, normalise) for
  * the loader. Runs inside data/workers/worker.ts; see data/workers/protocol.ts for the contract.
  */
+import type { Normalization } from '../../core/normalization.js';
 import type { TaskFn } from '../workers/protocol.js';
 import { type PrepareOptions, type PreparedImage, prepareImageFile } from './transform.js';
 
-export interface PrepareTaskArgs extends Pick<PrepareOptions, 'channelOrder' | 'valueRange' | 'resize'> {
-  mean: number[];
-  std: number[];
+export interface PrepareTaskArgs
+  extends Normalization,
+    Pick<PrepareOptions, 'channelOrder' | 'valueRange' | 'resize'> {
   maxSize: number;
 }
 

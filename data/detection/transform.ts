@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import type { Preprocessing } from '../../core/checkpoint.js';
 import { ResdetError } from '../../core/errors.js';
+import type { Normalization } from '../../core/normalization.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../image/classify-transform.js';
 import { decodeImage, type RgbImage } from '../image/decode.js';
 import { pilResizeBilinear, shortestEdgeSize } from '../image/pil-resize.js';
@@ -12,12 +13,16 @@ import { pilResizeBilinear, shortestEdgeSize } from '../image/pil-resize.js';
  * backbone's mean/std on RGB in [0, 1], and pad a batch to a common size.
  */
 
+/** The paper's Faster R-CNN scale: shorter side 600 px, longer side at most 1000 px. */
+export const DETECTION_MIN_SIZE = 600;
+export const DETECTION_MAX_SIZE = 1000;
+
 /** The paper's Faster R-CNN scale with ImageNet normalisation. */
 export const DETECTION_PREPROCESSING: Preprocessing = {
   mean: IMAGENET_MEAN,
   std: IMAGENET_STD,
-  minSize: 600,
-  maxSize: 1000,
+  minSize: DETECTION_MIN_SIZE,
+  maxSize: DETECTION_MAX_SIZE,
 };
 
 /** [width, height] after scaling the shorter side to minSize, capped so the longer is <= maxSize. */
@@ -47,12 +52,10 @@ export interface PreparedImage {
   labels: Int32Array;
 }
 
-export interface PrepareOptions {
+export interface PrepareOptions extends Normalization {
   minSize: number;
   maxSize: number;
   flip: boolean;
-  mean: readonly number[];
-  std: readonly number[];
   /** detectron2's conventions (see Preprocessing): BGR, mean/std on 0..255, Pillow's resize. */
   channelOrder?: Preprocessing['channelOrder'];
   valueRange?: Preprocessing['valueRange'];

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { XMLParser } from 'fast-xml-parser';
 import { ResdetError } from '../../core/errors.js';
+import { readImageSet } from '../formats/image-set.js';
+import { readVocXmlFile, type VocXmlAnnotation } from '../formats/voc-xml.js';
 import { type ArrayDetectionDataset, buildDataset, type RawImage, type RawObject } from './build.js';
 import { CLASSES_FILE, readClassesFile, VOC_CLASSES } from './classes.js';
 import type { DataProblem, OpenOptions } from './types.js';
@@ -19,13 +20,6 @@ export interface VocOpenOptions extends OpenOptions {
 }
 
 export const VOC_DEFAULT_SPLIT = 'trainval';
-
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  parseTagValue: false,
-  trimValues: true,
-  isArray: (name) => name === 'object',
-});
 
 /** A numeric id for a VOC stem: "000029" -> 29, "2008_000123" -> 2008000123; else undefined. */
 export function vocImageId(stem: string): number | undefined {
@@ -62,36 +56,18 @@ export function readVocSplit(root: string, split: string): string[] {
       have.length > 0 ? `splits here: ${have.join(', ')}` : 'ImageSets/Main holds no split files',
     );
   }
-  return readFileSync(path, 'utf8')
-    .split(/\r?\n/)
-    .map((l) => l.trim().split(/\s+/)[0])
-    .filter((l) => l.length > 0);
-}
-
-interface VocXmlObject {
-  name?: string;
-  difficult?: string;
-  crowd?: string;
-  bndbox?: { xmin?: string; ymin?: string; xmax?: string; ymax?: string };
-}
-
-interface VocXml {
-  annotation?: {
-    filename?: string;
-    size?: { width?: string; height?: string };
-    object?: VocXmlObject[];
-  };
+  return readImageSet(path);
 }
 
 /** Parsed annotation files (or why one would not parse) by path: one read of each file per open. */
-export type VocXmlCache = Map<string, VocXml | Error>;
+export type VocXmlCache = Map<string, VocXmlAnnotation | Error>;
 
-function readVocXml(path: string, cache?: VocXmlCache): VocXml | Error {
+function readVocXml(path: string, cache?: VocXmlCache): VocXmlAnnotation | Error {
   const known = cache?.get(path);
   if (known) return known;
-  let doc: VocXml | Error;
+  let doc: VocXmlAnnotation | Error;
   try {
-    doc = parser.parse(readFileSync(path, 'utf8')) as VocXml;
+    doc = readVocXmlFile(path, 'lenient');
   } catch (err) {
     doc = err as Error;
   }
@@ -116,27 +92,24 @@ export function parseVocAnnotation(
   });
   if (!existsSync(xmlPath)) return problem('annotation file not found');
   const doc = readVocXml(xmlPath, cache);
-  if (doc instanceof Error) return problem(`invalid XML (${doc.message.split('\n')[0]})`);
-  const ann = doc.annotation;
-  if (!ann || typeof ann !== 'object') return problem('no <annotation> element');
-  const width = Number(ann.size?.width);
-  const height = Number(ann.size?.height);
+  // The parser's message starts with the file, which the problem names already.
+  if (doc instanceof Error) return problem(doc.message.replace(`${xmlPath}: `, ''));
+  const { width, height } = doc;
   if (!Number.isFinite(width) || !Number.isFinite(height)) return problem('missing or invalid <size>');
   let path = join(imageDir, `${id}.jpg`);
-  if (!existsSync(path) && ann.filename && existsSync(join(imageDir, ann.filename))) {
-    path = join(imageDir, ann.filename);
+  if (!existsSync(path) && doc.filename && existsSync(join(imageDir, doc.filename))) {
+    path = join(imageDir, doc.filename);
   }
-  const objects: RawObject[] = (ann.object ?? []).map((o, k) => {
-    const name = String(o.name ?? '').trim();
-    const b = o.bndbox ?? {};
+  const objects: RawObject[] = doc.objects.map((o, k) => {
+    const b = o.box;
     return {
-      record: `object ${k + 1} (${name || 'no name'})`,
-      label: labelOf(name),
-      className: name,
+      record: `object ${k + 1} (${o.name || 'no name'})`,
+      label: labelOf(o.name),
+      className: o.name,
       // 1-based inclusive -> 0-based exclusive-style: only the start moves.
-      box: [Number(b.xmin) - 1, Number(b.ymin) - 1, Number(b.xmax), Number(b.ymax)],
-      difficult: o.difficult === '1',
-      crowd: o.crowd === '1',
+      box: [b[0] - 1, b[1] - 1, b[2], b[3]],
+      difficult: o.difficult,
+      crowd: o.crowd,
     };
   });
   return {
@@ -191,10 +164,7 @@ export function vocAnnotationClassNames(root: string, cache?: VocXmlCache): Set<
     if (!file.endsWith('.xml')) continue;
     const doc = readVocXml(join(dir, file), cache);
     if (doc instanceof Error) continue; // reported as bad data when a split that holds it is opened
-    for (const o of doc.annotation?.object ?? []) {
-      const name = String(o?.name ?? '').trim();
-      if (name) names.add(name);
-    }
+    for (const o of doc.objects) if (o.name) names.add(o.name);
   }
   return names;
 }

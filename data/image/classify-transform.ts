@@ -9,14 +9,9 @@ import type { RgbImage } from './decode.js';
  * libvips' linear kernel rounds differently and would move logits by more than parity allows.
  */
 
-/** torchvision's ImageNet normalisation (RGB in [0, 1]). */
-export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
-export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
+import { IMAGENET_MEAN, IMAGENET_STD, type Normalization } from '../../core/normalization.js';
 
-export interface Normalization {
-  mean: readonly number[];
-  std: readonly number[];
-}
+export { IMAGENET_MEAN, IMAGENET_STD, type Normalization };
 
 export interface ClassifyTransformOptions extends Partial<Normalization> {
   /** Side of the centre crop (the network's input): 224 for ImageNet nets. */

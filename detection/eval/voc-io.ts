@@ -3,82 +3,27 @@
  * per-class result files (`<image_id> <score> <xmin> <ymin> <xmax> <ymax>`) and COCO-style JSON
  * result lists. Errors name the file and the line or record.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { XMLParser } from 'fast-xml-parser';
 import { ResdetError } from '../../core/errors.js';
+import { readTextFile } from '../../data/formats/read-text.js';
+import { readVocXmlFile } from '../../data/formats/voc-xml.js';
 import type { VocBox, VocDetection, VocImage, VocObject } from './voc.js';
 
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ResdetError(
-      code === 'ENOENT' ? `${what} ${path} does not exist` : `cannot read ${path}: ${(err as Error).message}`,
-    );
-  }
-}
+export { readImageSet } from '../../data/formats/image-set.js';
 
-/** Image ids of an ImageSets/Main list (first token of each non-empty line). */
-export function readImageSet(path: string): string[] {
-  return readText(path, 'image set')
-    .split(/\r?\n/)
-    .map((l) => l.trim().split(/\s+/)[0])
-    .filter((l) => l.length > 0);
-}
-
-const xml = new XMLParser({
-  ignoreAttributes: true,
-  parseTagValue: false,
-  isArray: (_name, jpath) => jpath === 'annotation.object',
-});
-
-function coord(raw: unknown, file: string, index: number, field: string): number {
-  const v = Number(typeof raw === 'string' ? raw.trim() : raw);
-  if (raw === undefined || !Number.isFinite(v))
-    throw new ResdetError(
-      `${file}: object ${index}: bndbox ${field} is ${raw === undefined ? 'missing' : `"${String(raw)}"`}`,
-    );
-  // The reference reads coordinates with int(); VOC XML holds integers.
-  return Math.trunc(v);
-}
-
-/** Objects of one annotation XML file (parse_rec). `<part>` boxes inside objects are not objects. */
+/**
+ * Objects of one annotation XML file as the devkit's parse_rec reads them: the strict parse,
+ * coordinates truncated as its int() (VOC XML holds integers), boxes of negative size refused.
+ */
 export function readVocXml(path: string): VocObject[] {
-  let doc: Record<string, unknown>;
-  try {
-    doc = xml.parse(readText(path, 'annotation')) as Record<string, unknown>;
-  } catch (err) {
-    if (err instanceof ResdetError) throw err;
-    throw new ResdetError(`${path}: malformed XML: ${(err as Error).message}`);
-  }
-  const ann = doc.annotation as Record<string, unknown> | undefined;
-  if (!ann || typeof ann !== 'object') throw new ResdetError(`${path}: no <annotation> element`);
-  // A truncated file ("<annotation><object>") parses leniently to a lone "" instead of a list.
-  const raw = ann.object;
-  const objs = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) as unknown[];
-  return objs.map((entry, i) => {
-    if (entry === null || typeof entry !== 'object')
-      throw new ResdetError(`${path}: object ${i}: empty or malformed <object> (truncated file?)`);
-    const o = entry as Record<string, unknown>;
-    if (typeof o.name !== 'string' || o.name.trim() === '')
-      throw new ResdetError(`${path}: object ${i}: missing <name>`);
-    const bb = o.bndbox as Record<string, unknown> | undefined;
-    if (!bb || typeof bb !== 'object')
-      throw new ResdetError(`${path}: object ${i} (${o.name}): missing <bndbox>`);
-    const bbox: VocBox = [
-      coord(bb.xmin, path, i, 'xmin'),
-      coord(bb.ymin, path, i, 'ymin'),
-      coord(bb.xmax, path, i, 'xmax'),
-      coord(bb.ymax, path, i, 'ymax'),
-    ];
+  return readVocXmlFile(path, 'strict').objects.map((o, i) => {
+    const bbox = o.box.map(Math.trunc) as VocBox;
     if (bbox[2] < bbox[0] || bbox[3] < bbox[1])
       throw new ResdetError(
         `${path}: object ${i} (${o.name}): bndbox ${JSON.stringify(bbox)} has negative size`,
       );
-    const difficult = o.difficult === undefined ? 0 : Number(String(o.difficult).trim());
-    return { name: o.name.trim(), bbox, difficult: difficult === 1 };
+    return { name: o.name, bbox, difficult: o.difficult };
   });
 }
 
@@ -95,7 +40,7 @@ export function vocResultPath(pattern: string, cls: string): string {
 /** One devkit result file: `<image_id> <score> <xmin> <ymin> <xmax> <ymax>` per line. */
 export function readVocResultFile(path: string, cls: string): VocDetection[] {
   const out: VocDetection[] = [];
-  readText(path, 'result file')
+  readTextFile(path, 'result file')
     .split(/\r?\n/)
     .forEach((line, i) => {
       const parts = line.trim().split(/\s+/);

@@ -70,8 +70,35 @@ const BACKBONE_PREFIX = 'backbone.';
 /** RoIs per pass through the per-RoI head at inference. */
 const ROI_CHUNK = 128;
 
+/**
+ * The gradients of a planned step's total loss w.r.t. `variables` (`losses` runs on the tape), and
+ * the loss values, read once after the backward pass. The caller disposes the gradients.
+ */
+export async function differentiatePlan<P>(
+  plan: P,
+  losses: (plan: P) => { total: tf.Scalar; parts: tf.Tensor1D },
+  variables: tf.Variable[],
+): Promise<{ grads: tf.NamedTensorMap; values: LossValues }> {
+  let parts: tf.Tensor1D | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const out = losses(plan);
+    parts = tf.keep(out.parts);
+    return out.total;
+  }, variables);
+  value.dispose();
+  const kept = parts as tf.Tensor1D;
+  try {
+    return { grads, values: lossValuesOf(await kept.data()) };
+  } catch (err) {
+    tf.dispose(Object.values(grads));
+    throw err;
+  } finally {
+    kept.dispose();
+  }
+}
+
 /** Drops degenerate GT boxes (zero or negative width/height, non-finite): they would make log(0) targets. */
-function validTargets(t: ImageTargets): ImageTargets {
+export function validTargets(t: ImageTargets): ImageTargets {
   const keep: number[] = [];
   for (let i = 0; i < t.labels.length; i++) {
     const [x1, y1, x2, y2] = t.boxes.subarray(4 * i, 4 * i + 4);
@@ -279,23 +306,11 @@ export class FasterRCNN {
     rng: Rng,
     variables: tf.Variable[],
   ): Promise<{ grads: tf.NamedTensorMap; values: LossValues }> {
-    const plan = await this.planLosses(batch, targets, rng);
-    let parts: tf.Tensor1D | undefined;
-    const { value, grads } = tf.variableGrads(() => {
-      const out = this.losses(batch, plan);
-      parts = tf.keep(out.parts);
-      return out.total;
-    }, variables);
-    value.dispose();
-    const kept = parts as tf.Tensor1D;
-    try {
-      return { grads, values: lossValuesOf(await kept.data()) };
-    } catch (err) {
-      tf.dispose(Object.values(grads));
-      throw err;
-    } finally {
-      kept.dispose();
-    }
+    return differentiatePlan(
+      await this.planLosses(batch, targets, rng),
+      (plan) => this.losses(batch, plan),
+      variables,
+    );
   }
 
   /** Detections per image in the resized images' pixels (best first). */

@@ -84,6 +84,7 @@ export function sampleRois(
   gtLabels: Int32Array[],
   cfg: RoiHeadsConfig,
   rng: Rng,
+  sampler: typeof sampleBalanced = sampleBalanced,
 ): RoiSamples {
   const rois: number[] = [];
   const labels: number[] = [];
@@ -105,7 +106,7 @@ export function sampleRois(
       const m = matches[i];
       cls[i] = m >= 0 ? gtLabels[img][m] : m === BELOW_LOW ? 0 : -1;
     }
-    const { positives, negatives } = sampleBalanced(cls, cfg.batchSizePerImage, cfg.positiveFraction, rng);
+    const { positives, negatives } = sampler(cls, cfg.batchSizePerImage, cfg.positiveFraction, rng);
     for (const i of [...positives, ...negatives]) {
       const b = boxes.subarray(4 * i, 4 * i + 4);
       rois.push(img, b[0], b[1], b[2], b[3]);

@@ -97,11 +97,15 @@ export interface RpnTargets {
   targets: Float32Array;
 }
 
+/** A balanced sampler (sampleBalanced's signature); tests inject one that replays torchvision's draws. */
+export type Sampler = typeof sampleBalanced;
+
 export function rpnTargets(
   anchors: Float32Array,
   gtBoxes: Float32Array,
   cfg: RpnConfig,
   rng: Rng,
+  sampler: Sampler = sampleBalanced,
 ): RpnTargets {
   const numAnchors = anchors.length / 4;
   const numGt = gtBoxes.length / 4;
@@ -116,7 +120,7 @@ export function rpnTargets(
     // between the thresholds: ignored (-1)
     labels[i] = m >= 0 ? 1 : m === BELOW_LOW ? 0 : -1;
   }
-  const { positives, negatives } = sampleBalanced(labels, cfg.batchSizePerImage, cfg.positiveFraction, rng);
+  const { positives, negatives } = sampler(labels, cfg.batchSizePerImage, cfg.positiveFraction, rng);
   const sampled = [...positives, ...negatives];
   const sampledLabels = new Float32Array(sampled.length);
   sampledLabels.fill(1, 0, positives.length);

@@ -1,13 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkpointResNetConfig } from '../../backbone/classifier.js';
+import { checkpointResNetConfig, loadClassifierCheckpoint } from '../../backbone/classifier.js';
 import { archSpec, type ResNetConfig } from '../../backbone/config.js';
-import {
-  CONFIG_FILE,
-  loadCheckpoint,
-  type Preprocessing,
-  readCheckpointConfig,
-} from '../../core/checkpoint.js';
+import { CONFIG_FILE, type Preprocessing } from '../../core/checkpoint.js';
 import { ResdetError, UsageError } from '../../core/errors.js';
 import type { SafeTensor } from '../../core/safetensors.js';
 import { formatProblem } from '../../data/detection/problems.js';
@@ -19,7 +14,11 @@ import { parseBackboneArch } from '../init.js';
 import { detectDataset, evaluateDetections } from '../evaluate.js';
 import { type DetectorConfig, detectorConfig, type RoiHeadsConfig, type RpnConfig } from '../model/config.js';
 import { FasterRCNN } from '../model/faster-rcnn.js';
+import { fineTuneDetector } from './fine-tune.js';
+import type { FpnDetectorConfig } from '../model/fpn-config.js';
+import { sizeDivisibleOf, type TwoStageDetector } from '../model/two-stage.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../preprocess.js';
+import { DETECTOR_TRAINING_DEFAULTS as DEFAULTS } from './defaults.js';
 import { trainingBatches } from './loader.js';
 import { readResumeState } from '../../core/train/resume.js';
 import type { ScheduleSpec } from '../../core/train/schedule.js';
@@ -52,6 +51,14 @@ export interface TrainDetectorOptions {
    * scratch). Required for a new run; a resumed run has its backbone in the checkpoint.
    */
   backbone?: string;
+  /**
+   * A detector checkpoint to fine-tune (trained, or imported from torchvision): everything is kept
+   * but the box predictor, which is rebuilt for the data's classes (unless keepPredictor).
+   */
+  from?: string;
+  keepPredictor?: boolean;
+  /** With `from`: frozen BN (default) or BN trained with batch statistics. */
+  bn?: 'frozen' | 'trainable';
   /** First-stage width for a from-scratch backbone (16 gives the small CPU detector). */
   baseWidth?: number;
   /** The run's total (default DEFAULT_DETECTOR_ITERATIONS; a resumed run keeps its own unless given). */
@@ -92,7 +99,7 @@ export interface TrainDetectorOptions {
 export interface TrainDetectorResult extends TrainResult {
   dataset: string;
   images: number;
-  config: DetectorConfig;
+  config: DetectorConfig | FpnDetectorConfig;
 }
 
 /** The paper's per-dataset NMS choice: 0.3 for VOC-style sets, 0.5 for COCO. */
@@ -120,14 +127,15 @@ interface BackboneSource {
 
 function resolveBackbone(spec: string, baseWidth: number | undefined): BackboneSource {
   if (existsSync(join(spec, CONFIG_FILE))) {
-    const config = readCheckpointConfig(spec);
-    if (config.kind !== 'classifier') {
-      throw new UsageError(
-        `--backbone ${spec}: a ${config.kind} checkpoint; a backbone must be a classifier checkpoint`,
-        'pass a directory from `resdet pretrain`/`resdet import torchvision`, or an architecture name',
-      );
-    }
-    const ckpt = loadCheckpoint(spec);
+    const ckpt = loadClassifierCheckpoint(
+      spec,
+      (kind) =>
+        new UsageError(
+          `--backbone ${spec}: a ${kind} checkpoint; a backbone must be a classifier checkpoint`,
+          'pass a directory from `resdet pretrain`/`resdet import torchvision`, or an architecture name',
+        ),
+    );
+    const { config } = ckpt;
     const weights: Record<string, SafeTensor> = {};
     for (const name of ckpt.weights.names())
       if (!name.startsWith('fc.')) weights[name] = ckpt.weights.tensor(name);
@@ -170,7 +178,7 @@ function requiredBackbone(backbone: string | undefined): string {
 }
 
 /** The paper-style default run length when none is given. */
-export const DEFAULT_DETECTOR_ITERATIONS = 5000;
+export const DEFAULT_DETECTOR_ITERATIONS = DEFAULTS.solver.iterations;
 
 /**
  * `resdet train-detector` as a library call: opens the data, builds (or resumes) the detector,
@@ -180,7 +188,9 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const hasCheckpoint = existsSync(join(opts.out, CONFIG_FILE));
   // Checked before the data is opened: a usage error should not wait for a large set.
-  if (!opts.resume) requiredBackbone(opts.backbone);
+  if (!opts.resume && !opts.from) requiredBackbone(opts.backbone);
+  if (opts.from && opts.backbone)
+    throw new UsageError('--from and --backbone exclude each other', '--from starts from a whole detector');
   if (opts.resume && !hasCheckpoint) {
     throw new UsageError(
       `--resume: ${opts.out} holds no checkpoint to resume`,
@@ -212,15 +222,15 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
     );
   }
 
-  let model: FasterRCNN;
+  let model: TwoStageDetector;
   let preprocessing: Preprocessing;
   let startIteration = 0;
   let optimizerState: Record<string, SafeTensor> | undefined;
   let rngState: number | undefined;
   let elapsedBefore = 0;
-  let imagesPerBatch = opts.imagesPerBatch ?? 2;
+  let imagesPerBatch = opts.imagesPerBatch ?? DEFAULTS.solver.imagesPerBatch;
   let schedule: ScheduleSpec;
-  let seed = opts.seed ?? 0;
+  let seed = opts.seed ?? DEFAULTS.solver.seed;
   let extra: Record<string, unknown> = {};
   let iterations = opts.iterations ?? DEFAULT_DETECTOR_ITERATIONS;
   if (opts.resume) {
@@ -258,6 +268,30 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       for (const name of loaded.optimizer.names()) optimizerState[name] = loaded.optimizer.tensor(name);
     }
     log(`resuming ${opts.out} at iteration ${startIteration} of ${iterations}`);
+  } else if (opts.from) {
+    const source = loadDetectorCheckpoint(opts.from);
+    try {
+      model = await fineTuneDetector(source.model, {
+        numClasses: dataset.classes.length,
+        keepPredictor: opts.keepPredictor,
+        freezeAt: opts.freezeAt ?? 2,
+        frozenBn: (opts.bn ?? 'frozen') === 'frozen',
+        minSize: opts.minSize,
+        maxSize: opts.maxSize,
+        rpn: opts.rpn,
+        roiHeads: opts.roiHeads,
+      });
+    } finally {
+      source.model.dispose();
+    }
+    const pre = source.meta.preprocessing;
+    preprocessing = {
+      ...pre,
+      minSize: opts.minSize ?? pre.minSize,
+      maxSize: Math.max(opts.maxSize ?? pre.maxSize ?? 0, opts.minSize ?? pre.minSize ?? 0),
+    };
+    schedule = scheduleFor(opts, iterations, imagesPerBatch, true);
+    extra = { dataset: opts.data, from: opts.from, pretrained: true };
   } else {
     const bb = resolveBackbone(requiredBackbone(opts.backbone), opts.baseWidth);
     const config = detectorConfig({
@@ -279,20 +313,21 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       },
       seed,
     });
-    model = new FasterRCNN(config);
-    if (bb.weights) model.backbone.loadStateDict(bb.weights, { strict: true });
+    const c4 = new FasterRCNN(config);
+    if (bb.weights) c4.backbone.loadStateDict(bb.weights, { strict: true });
+    model = c4;
     preprocessing = {
       mean: bb.preprocessing?.mean ?? IMAGENET_MEAN,
       std: bb.preprocessing?.std ?? IMAGENET_STD,
-      minSize: opts.minSize ?? 600,
-      maxSize: opts.maxSize ?? 1000,
+      minSize: opts.minSize ?? DEFAULTS.input.minSize,
+      maxSize: opts.maxSize ?? DEFAULTS.input.maxSize,
     };
     schedule = scheduleFor(opts, iterations, imagesPerBatch, bb.pretrained);
     extra = { dataset: opts.data, backbone: opts.backbone, pretrained: bb.pretrained };
   }
 
   const evalSpec = opts.evalData ?? defaultEvalSpec(opts.data);
-  let evaluate: ((m: FasterRCNN) => Promise<Record<string, number>>) | undefined;
+  let evaluate: ((m: TwoStageDetector) => Promise<Record<string, number>>) | undefined;
   if (opts.evalEvery) {
     if (!evalSpec) {
       model.dispose();
@@ -302,9 +337,12 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
       );
     }
     const evalSet: DetectionDataset = await openDataset(evalSpec, { skipBad: true });
-    evaluate = async (m: FasterRCNN) => {
+    evaluate = async (m: TwoStageDetector) => {
       const detector = makeDetector(m, dataset.classes, preprocessing);
-      const results = await detectDataset(detector, evalSet, { limit: opts.evalImages ?? 200, silent: true });
+      const results = await detectDataset(detector, evalSet, {
+        limit: opts.evalImages ?? DEFAULTS.eval.images,
+        silent: true,
+      });
       const ev = evaluateDetections(results, evalSet, ['voc07']);
       return { voc07_mAP: ev.voc?.mAP ?? -1 };
     };
@@ -313,16 +351,16 @@ export async function trainDetector(opts: TrainDetectorOptions): Promise<TrainDe
   const loader = trainingBatches(dataset, preprocessing, {
     imagesPerBatch,
     seed,
-    flip: opts.flip ?? true,
-    sizeDivisible: model.config.sizeDivisible,
+    flip: opts.flip ?? DEFAULTS.input.flip,
+    sizeDivisible: sizeDivisibleOf(model),
   });
   try {
     const result = await runTraining(model, loader, {
       out: opts.out,
       iterations,
       schedule,
-      momentum: 0.9,
-      checkpointEvery: opts.checkpointEvery ?? 500,
+      momentum: DEFAULTS.solver.momentum,
+      checkpointEvery: opts.checkpointEvery ?? DEFAULTS.solver.checkpointEvery,
       maxMinutes: opts.maxMinutes,
       fitToTime: opts.fitToTime,
       signal: opts.signal,
@@ -356,14 +394,14 @@ function scheduleFor(
   imagesPerBatch: number,
   pretrained: boolean,
 ): ScheduleSpec {
+  const s = DEFAULTS.solver;
   return detectorSchedule({
-    // Fine-tuning a pretrained trunk (frozen BN): 0.0025 per image, between py-faster-rcnn's
-    // 0.001 and detectron2's 0.02 per 16 images. From scratch (batch-statistics BN): 0.01 per
-    // image, the rate of the shapes run in the README.
-    baseLr: opts.lr ?? (pretrained ? 0.0025 : 0.01) * imagesPerBatch,
-    warmupIters: opts.warmupIters ?? Math.min(500, Math.round(iterations / 10)),
-    warmupFactor: 0.001,
+    // Per-image rates (defaults.ts): fine-tuning a pretrained trunk (frozen BN) takes a lower one
+    // than a trunk trained from scratch (batch-statistics BN).
+    baseLr: opts.lr ?? (pretrained ? s.lrPerImagePretrained : s.lrPerImageScratch) * imagesPerBatch,
+    warmupIters: opts.warmupIters ?? Math.min(s.warmupItersMax, Math.round(iterations / 10)),
+    warmupFactor: s.warmupFactor,
     steps: opts.steps ?? defaultSteps(iterations),
-    gamma: 0.1,
+    gamma: s.gamma,
   });
 }

@@ -14,7 +14,8 @@ import { METRICS_FILE, MetricsLog } from '../../core/train/metrics.js';
 import { initialScheduleState, learningRate, type ScheduleSpec } from '../../core/train/schedule.js';
 import { DETECTOR_WEIGHT_DECAY, gradsByParam, Sgd, type WeightDecay } from '../../core/train/sgd.js';
 import { type DetectorMeta, saveDetector } from '../checkpoint.js';
-import type { FasterRCNN, LossValues } from '../model/faster-rcnn.js';
+import type { LossValues } from '../model/faster-rcnn.js';
+import type { TwoStageDetector } from '../model/two-stage.js';
 import type { TrainBatchSource } from './loader.js';
 import { writeTrainingPlot } from './plot.js';
 import { defaultSteps, fitDetectorSchedule } from './schedule.js';
@@ -44,7 +45,7 @@ export interface TrainerOptions {
   signal?: AbortSignal;
   /** Evaluate every this many iterations (and at the end) with `evaluate`. */
   evalEvery?: number;
-  evaluate?: (model: FasterRCNN, iteration: number) => Promise<Record<string, number>>;
+  evaluate?: (model: TwoStageDetector, iteration: number) => Promise<Record<string, number>>;
   /** Where the run stands: 0 for a new run, the checkpoint's iteration when resuming. */
   startIteration: number;
   /** Seconds of training before this process (resumed runs), for the wall-time record. */
@@ -87,7 +88,7 @@ export interface TrainResult {
  * redrawn after each.
  */
 export async function runTraining(
-  model: FasterRCNN,
+  model: TwoStageDetector,
   loader: TrainBatchSource,
   opts: TrainerOptions,
 ): Promise<TrainResult> {
@@ -114,7 +115,7 @@ export async function runTraining(
       const lr = learningRate(schedule, scheduleState, ctx.iteration, ctx.total);
       const { batch, targets } = await loader.batch(ctx.iteration);
       const started = performance.now();
-      let result: Awaited<ReturnType<FasterRCNN['lossGradients']>>;
+      let result: Awaited<ReturnType<TwoStageDetector['lossGradients']>>;
       try {
         // The losses are read back once, with await, inside lossGradients.
         result = await model.lossGradients(batch, targets, rng, variables);

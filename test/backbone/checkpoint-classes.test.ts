@@ -2,15 +2,15 @@
  * A classifier checkpoint whose config.json lists more or fewer class names than the model has
  * outputs is refused on load (a detector checkpoint already is): labels are looked up by index.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadClassifierModel, saveClassifier } from '../../backbone/classifier.js';
+import { loadClassifierCheckpoint, loadClassifierModel, saveClassifier } from '../../backbone/classifier.js';
 import { resnetConfig } from '../../backbone/config.js';
 import { buildResNet } from '../../backbone/resnet.js';
 import { initBackend } from '../../core/backend.js';
-import { ResdetError } from '../../core/errors.js';
+import { ResdetError, UsageError } from '../../core/errors.js';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -30,5 +30,23 @@ describe('classifier checkpoint class list', () => {
     writeFileSync(path, JSON.stringify({ ...config, classes: [...classes, 'extra'] }));
     expect(() => loadClassifierModel(dir)).toThrow(ResdetError);
     expect(() => loadClassifierModel(dir)).toThrow(/config\.json: 4 class names for a model with 3 outputs/);
+  });
+
+  it("one loader refuses another kind of checkpoint before opening weights, in its caller's words", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'resdet-cls-kind-'));
+    const model = buildResNet(resnetConfig('resnet20', { numClasses: 2, baseWidth: 4 }));
+    await saveClassifier(dir, model, { arch: 'resnet20', classes: ['a', 'b'] });
+    model.dispose();
+    expect(loadClassifierCheckpoint(dir).config.kind).toBe('classifier');
+    const path = join(dir, 'config.json');
+    writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), kind: 'detector' }));
+    // No weights at all: the refusal must come from the config alone.
+    rmSync(join(dir, 'weights.safetensors'));
+    expect(() => loadClassifierModel(dir)).toThrow(/a detector checkpoint, not a classifier/);
+    const usage = () =>
+      loadClassifierCheckpoint(dir, (kind) => new UsageError(`--backbone: a ${kind} checkpoint`));
+    expect(usage).toThrow(UsageError);
+    expect(usage).toThrow(/--backbone: a detector checkpoint/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

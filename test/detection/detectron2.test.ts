@@ -162,6 +162,7 @@ describe('resdet import detectron2 (tiny R50-C4 against detectron2 v0.6)', () =>
 
   it("proposes detectron2's 1000 proposals (matched as sets)", async () => {
     const { model, meta } = loadDetectorCheckpoint(ckpt);
+    if (!(model instanceof FasterRCNN)) throw new Error(`${ckpt}: expected a C4 detector`);
     try {
       const ref = expected.images.a;
       const img = await prepareImage(await decodeImage(join(fx, ref.file)), meta.preprocessing);

@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 // biome-ignore lint/suspicious/noExplicitAny: fixture JSON is loosely typed by nature
 export type Json = any;
 
-/** test/fixtures/torchvision/<folder>/<name>.json: `ops` (shipped) or `ops-fuzz` (generated). */
-export function opsFixture(folder: 'ops' | 'ops-fuzz', name: string): Json {
+/** test/fixtures/torchvision/<folder>/<name>.json: `ops` (shipped), `ops-fuzz` or `heads` (generated). */
+export function opsFixture(folder: 'ops' | 'ops-fuzz' | 'heads', name: string): Json {
   return JSON.parse(
     readFileSync(new URL(`../fixtures/torchvision/${folder}/${name}.json`, import.meta.url), 'utf8'),
   );

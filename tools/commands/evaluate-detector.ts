@@ -2,8 +2,13 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseDatasetSpec } from '../../data/detection/spec.js';
 import { loadDetector } from '../../detection/detector.js';
-import { assertDetectorClasses, openEvaluationSet } from '../../detection/eval-set.js';
-import { detectDataset, evaluateDetections, writeResultFiles } from '../../detection/evaluate.js';
+import { openEvaluationSet } from '../../detection/eval-set.js';
+import {
+  alignToDataset,
+  detectDataset,
+  evaluateDetections,
+  writeResultFiles,
+} from '../../detection/evaluate.js';
 import { parseIntOption, useBackend } from '../common.js';
 import { parseMetrics, printDetectorReport } from '../detector-report.js';
 
@@ -39,9 +44,10 @@ export function register(program: Command): void {
       const detector = await loadDetector(flags.model);
       try {
         const { dataset, coco } = await openEvaluationSet(spec, (line) => console.error(`resdet: ${line}`));
-        assertDetectorClasses(dataset, detector.classes);
+        // Same classes, or (torchvision's COCO layout) the same COCO category ids.
+        const aligned = alignToDataset(detector, dataset);
         const t0 = performance.now();
-        const results = await detectDataset(detector, dataset, { limit: flags.limit, silent: flags.json });
+        const results = await detectDataset(aligned, dataset, { limit: flags.limit, silent: flags.json });
         const seconds = (performance.now() - t0) / 1000;
         const out = flags.out ?? join(flags.model, 'eval');
         const files = writeResultFiles(out, results, dataset.classes, dataset.categoryIds);

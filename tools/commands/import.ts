@@ -8,7 +8,10 @@ import { buildResNet } from '../../backbone/resnet.js';
 import { CONFIG_FILE } from '../../core/checkpoint.js';
 import { ResdetError, UsageError } from '../../core/errors.js';
 import { readSafetensors } from '../../core/safetensors.js';
+import { saveDetector } from '../../detection/checkpoint.js';
 import { importDetectron2 } from '../../detection/detectron2.js';
+import { importTorchvisionFpn } from '../../detection/import-torchvision.js';
+import { FPN_ARCHS } from '../../detection/model/fpn-config.js';
 import { parseIntOption, parseListOption, printJson, useBackend } from '../common.js';
 
 interface ImportOptions {
@@ -24,6 +27,56 @@ interface ImportOptions {
   maxSize?: number;
 }
 
+/** `import torchvision --arch fasterrcnn_resnet50_fpn(_v2)`: a detector checkpoint. */
+async function importFpnCommand(opts: ImportOptions, arch: string, cmd: Command): Promise<void> {
+  const file = readSafetensors(opts.weights);
+  await useBackend(cmd);
+  const imported = importTorchvisionFpn(file, arch, {
+    transform: {
+      ...(opts.minSize !== undefined && { minSize: opts.minSize }),
+      ...(opts.maxSize !== undefined && { maxSize: opts.maxSize }),
+    },
+  });
+  const { model } = imported;
+  try {
+    const t = model.config.transform;
+    await saveDetector(opts.out, model, {
+      classes: imported.classes,
+      categoryIds: imported.categoryIds,
+      labelLayout: 'background-first',
+      preprocessing: { mean: t.mean, std: t.std, minSize: t.minSize, maxSize: t.maxSize },
+      extra: {
+        source: {
+          format: 'torchvision',
+          file: basename(opts.weights),
+          dtypes: imported.dtypes,
+          renamed: imported.renamed,
+        },
+      },
+    });
+    const summary = {
+      arch,
+      kind: 'detector',
+      variant: model.config.variant,
+      out: opts.out,
+      tensors: imported.tensors,
+      renamed: imported.renamed,
+      dtypes: imported.dtypes,
+      classes: model.numClasses,
+      layers: model.config.backbone.layers,
+      baseWidth: model.config.backbone.baseWidth,
+      fpnChannels: model.config.fpnChannels,
+    };
+    if (opts.json) printJson(summary);
+    else
+      console.log(
+        `imported ${summary.tensors} tensors (${imported.dtypes.join(', ')}${imported.renamed ? `, ${imported.renamed} under older names` : ''}) of ${arch} (${model.numClasses} classes + background, torchvision's label layout) into ${opts.out}`,
+      );
+  } finally {
+    model.dispose();
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('import')
@@ -34,7 +87,7 @@ export function register(program: Command): void {
     )
     .option(
       '--arch <arch>',
-      "architecture of the weights, e.g. resnet50 (see `resdet models`); detectron2: R50-C4 or R101-C4, default the file's",
+      "architecture of the weights, e.g. resnet50, fasterrcnn_resnet50_fpn, fasterrcnn_resnet50_fpn_v2 (see `resdet models`, `resdet models --detectors`); detectron2: R50-C4 or R101-C4, default the file's",
     )
     .requiredOption(
       '--weights <file>',
@@ -60,12 +113,12 @@ export function register(program: Command): void {
     )
     .option(
       '--min-size <n>',
-      "detectron2: the config's INPUT.MIN_SIZE_TEST (default 800)",
+      "detectors: shorter side after resizing (default 800; detectron2: the config's INPUT.MIN_SIZE_TEST)",
       parseIntOption('--min-size', 1),
     )
     .option(
       '--max-size <n>',
-      "detectron2: the config's INPUT.MAX_SIZE_TEST (default 1333)",
+      "detectors: longer side at most (default 1333; detectron2: the config's INPUT.MAX_SIZE_TEST)",
       parseIntOption('--max-size', 1),
     )
     .option('--force', 'overwrite an existing checkpoint in --out')
@@ -83,6 +136,7 @@ export function register(program: Command): void {
       if (format === 'detectron2') return importDetectron2Command(opts, cmd);
       if (!opts.arch) throw new UsageError('import torchvision: --arch is required', 'e.g. --arch resnet50');
       const arch = opts.arch;
+      if (arch in FPN_ARCHS) return importFpnCommand(opts, arch, cmd);
       const file = readSafetensors(opts.weights);
       if (!file.has('fc.weight') || !file.has('conv1.weight')) {
         throw new ResdetError(

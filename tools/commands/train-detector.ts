@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { DETECTOR_TRAINING_DEFAULTS as DEFAULTS } from '../../detection/train/defaults.js';
 import {
   DEFAULT_DETECTOR_ITERATIONS,
   type TrainDetectorOptions,
@@ -45,6 +46,17 @@ export function register(program: Command): void {
       '--backbone <dir|arch>',
       'classifier checkpoint (pretrained: frozen BN, conv1+conv2_x frozen) or an architecture trained from scratch: resnet50, resnet18, resnet18-w16 (16-channel first stage) ...; required unless --resume',
     )
+    .option(
+      '--from <dir>',
+      "fine-tune a detector checkpoint (trained, or from `resdet import torchvision --arch fasterrcnn_resnet50_fpn...`): keeps everything but the box predictor, rebuilt for the data's classes",
+    )
+    .option('--keep-predictor', "with --from: keep the checkpoint's box predictor (the classes must match)")
+    .addOption(
+      new Option(
+        '--bn <mode>',
+        'with --from: frozen BN (default) or BN trained with batch statistics',
+      ).choices(['frozen', 'trainable']),
+    )
     .requiredOption('--out <dir>', 'checkpoint directory (also metrics.jsonl and loss.png)')
     .option(
       '--iterations <n>',
@@ -61,11 +73,19 @@ export function register(program: Command): void {
     .option('--force', 'start over even if --out holds a checkpoint')
     .option('--eval-every <n>', 'evaluate VOC07 mAP every n iterations', parseIntOption('--eval-every', 1))
     .option('--eval-data <spec>', 'evaluation set (default: the test split next to a VOC training split)')
-    .option('--eval-images <n>', 'images per evaluation (default 200)', parseIntOption('--eval-images', 1))
-    .option('--min-size <s>', 'resize so the short side is s (default 600)', parseIntOption('--min-size', 16))
+    .option(
+      '--eval-images <n>',
+      `images per evaluation (default ${DEFAULTS.eval.images})`,
+      parseIntOption('--eval-images', 1),
+    )
+    .option(
+      '--min-size <s>',
+      `resize so the short side is s (default ${DEFAULTS.input.minSize})`,
+      parseIntOption('--min-size', 16),
+    )
     .option(
       '--max-size <s>',
-      '... unless the long side would exceed s (default 1000)',
+      `... unless the long side would exceed s (default ${DEFAULTS.input.maxSize})`,
       parseIntOption('--max-size', 16),
     )
     .option(
@@ -95,16 +115,16 @@ export function register(program: Command): void {
       '--images-per-batch <n>',
       'images per iteration (image-centric batches)',
       parseIntOption('--images-per-batch', 1),
-      2,
+      DEFAULTS.solver.imagesPerBatch,
     )
     .option(
       '--lr <lr>',
-      'base learning rate (default per image: 0.01 from scratch, 0.0025 pretrained)',
+      `base learning rate (default per image: ${DEFAULTS.solver.lrPerImageScratch} from scratch, ${DEFAULTS.solver.lrPerImagePretrained} pretrained)`,
       parseFloatOption('--lr', { above: 0 }),
     )
     .option(
       '--warmup <n>',
-      'linear warm-up iterations (default min(500, iterations/10))',
+      `linear warm-up iterations (default min(${DEFAULTS.solver.warmupItersMax}, iterations/10))`,
       parseIntOption('--warmup', 0),
     )
     .option(
@@ -116,12 +136,12 @@ export function register(program: Command): void {
       '--checkpoint-every <n>',
       'iterations between checkpoints',
       parseIntOption('--checkpoint-every', 1),
-      500,
+      DEFAULTS.solver.checkpointEvery,
     )
     .option(
       '--freeze-at <n>',
-      'stages frozen from the input (default 2 pretrained, 0 from scratch)',
-      parseIntOption('--freeze-at', 0),
+      'ResNet stages frozen from the input, 0-5 (default 2 pretrained or --from, 0 from scratch)',
+      parseIntOption('--freeze-at', 0, 5),
     )
     .option('--roi-batch <n>', 'RoIs sampled per image (paper 128, or 512)', parseIntOption('--roi-batch', 1))
     .option(
@@ -142,7 +162,7 @@ export function register(program: Command): void {
       '--seed <n>',
       'seed for initialisation, data order, flips and sampling',
       parseIntOption('--seed', 0),
-      0,
+      DEFAULTS.solver.seed,
     )
     .option('--no-flip', 'no horizontal flips')
     .option('--json', 'print a JSON summary at the end')
