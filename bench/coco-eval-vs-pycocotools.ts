@@ -7,11 +7,17 @@
  *
  *   nice npx tsx bench/coco-eval-vs-pycocotools.ts --pycocotools /work/refs/coco/cocoapi/PythonAPI \
  *     [--iou-type bbox|segm] [--dir runs/bench-coco-<type>] [--runs 3] [--cli dist/tools/bin.js]
+ *     [--resdet-when FILE]
+ *
+ * --resdet-when FILE: after pycocotools, wait until FILE exists before timing resdet (its minutes
+ * of pycocotools can then overlap with building the CLI to measure; both times, and when each side
+ * ran, go into the record).
  *
  * pycocotools is built from cocodataset/cocoapi outside the repository
  * (`python3 setup.py build_ext --inplace` in its PythonAPI/ with Debian's cython3 and numpy).
  */
 import { spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -123,8 +129,15 @@ if (pyApi) {
   console.log('pycocotools ...');
   py = timed(python, ['-c', script]);
   console.log(`pycocotools: ${py.wall.toFixed(2)} s wall, ${py.cpu?.toFixed(2)} s CPU`);
-  record.pycocotools = { wall_s: py.wall, cpu_s: py.cpu };
+  record.pycocotools = { wall_s: py.wall, cpu_s: py.cpu, finished: new Date().toISOString() };
 }
+
+const when = arg('--resdet-when', '');
+if (when) {
+  console.log(`waiting for ${when} ...`);
+  while (!existsSync(when)) await sleep(2000);
+}
+record.resdet_started = new Date().toISOString();
 
 const cli = arg('--cli', existsSync('dist/tools/bin.js') ? 'dist/tools/bin.js' : '');
 const cliArgs = cli ? [cli] : ['--import', 'tsx', 'tools/bin.ts'];

@@ -13,7 +13,14 @@ export * from '../data/coco/segmentation.js';
 export * from '../data/coco/result-columns.js';
 export * from '../detection/eval/coco.js';
 export * from '../detection/eval/coco-params.js';
-export { type CocoMatchResult, type CocoSimilarity, FP, IGNORED, TP } from '../detection/eval/coco-match.js';
+export {
+  type CocoMatchResult,
+  type CocoSimilarity,
+  FP,
+  IGNORED,
+  matchStatus,
+  TP,
+} from '../detection/eval/coco-match.js';
 export { cocoPlotSpec, writeCocoPlot } from '../detection/eval/plots.js';
 export * from '../detection/eval/coco-diagnose.js';
 export * from '../detection/eval/coco-diagnose-report.js';

@@ -2,6 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { ResdetError } from '../../core/errors.js';
 import { CocoDataset } from './dataset.js';
+import { type IdIndex, idIndex } from './id-index.js';
 import { type ReadJsonOptions, readJsonDocument } from './read-json.js';
 import { type CocoResultArrays, parseCocoResultsFast, resultsToArrays } from './results-fast.js';
 import { type ResultShape, resultColumns } from './result-columns.js';
@@ -77,12 +78,21 @@ export async function loadCocoResultArrays(
   }
   if (size > 0 && size < FAST_PATH_LIMIT) {
     const fast = parseCocoResultsFast(readFileSync(path), { masks: shape === 'segm' });
-    if (fast?.imageId.every((id) => gt.images.has(id)) && fast.categoryId.every((id) => gt.cats.has(id)))
+    if (
+      fast &&
+      known(fast.imageId, idIndex(gt.images.keys())) &&
+      known(fast.categoryId, idIndex(gt.cats.keys()))
+    )
       return fast;
   }
   const dt = await loadCocoResults(path, gt, opts);
   if (shape === 'segm') return resultColumns(dt.annotations, shape, gt, path);
   return resultsToArrays(dt.annotations as CocoResult[]);
+}
+
+function known(ids: Float64Array, index: IdIndex): boolean {
+  for (let i = 0; i < ids.length; i++) if (index.get(ids[i]) < 0) return false;
+  return true;
 }
 
 function fastEnough(path: string): boolean {

@@ -409,42 +409,40 @@ export function rlePairIou(
 ): number {
   if (!(bboxIou(dBox, gBox, crowd, di, gi) > 0)) return 0;
   if (d.h !== g.h || d.w !== g.w) return -1;
+  // Only the intersection is walked: both masks cover the same h*w pixels, so the union
+  // maskApi counts run by run is |d| + |g| - |d & g| (integers, exact), and the walk stops
+  // at the end of either mask's last 1-run.
   const dc = d.counts;
   const gc = g.counts;
   const ka = dc.length;
   const kb = gc.length;
-  let ca = dc[0];
-  let cb = gc[0];
-  let va = false;
-  let vb = false;
-  let a = 1;
-  let b = 1;
+  if (ka < 2 || kb < 2) return 0;
+  // [as, ae) and [bs, be): the current 1-runs; na, nb: index of the 0-run after each.
+  let as = dc[0];
+  let ae = as + dc[1];
+  let na = 2;
+  let bs = gc[0];
+  let be = bs + gc[1];
+  let nb = 2;
   let inter = 0;
-  let uni = 0;
-  let ct = 1;
-  while (ct > 0) {
-    const c = ca < cb ? ca : cb;
-    if (va || vb) {
-      uni += c;
-      if (va && vb) inter += c;
+  for (;;) {
+    const lo = as > bs ? as : bs;
+    const hi = ae < be ? ae : be;
+    if (hi > lo) inter += hi - lo;
+    if (ae <= be) {
+      if (na + 1 >= ka) break;
+      as = ae + dc[na];
+      ae = as + dc[na + 1];
+      na += 2;
+    } else {
+      if (nb + 1 >= kb) break;
+      bs = be + gc[nb];
+      be = bs + gc[nb + 1];
+      nb += 2;
     }
-    ct = 0;
-    ca -= c;
-    if (!ca && a < ka) {
-      ca = dc[a++];
-      va = !va;
-    }
-    ct += ca;
-    cb -= c;
-    if (!cb && b < kb) {
-      cb = gc[b++];
-      vb = !vb;
-    }
-    ct += cb;
   }
-  if (inter === 0) uni = 1;
-  else if (crowd) uni = dArea;
-  return inter / uni;
+  if (inter === 0) return 0;
+  return inter / (crowd ? dArea : dArea + rleAreaCached(g) - inter);
 }
 
 /** maskApi rleIou: ious[d][g] for every detection and GT mask. */

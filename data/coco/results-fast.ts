@@ -55,6 +55,130 @@ const SIZE = Buffer.from('size', 'latin1');
 const COUNTS = Buffer.from('counts', 'latin1');
 const WORDS = ['true', 'false', 'null'].map((k) => Buffer.from(k, 'latin1'));
 
+/** The value of the last scanNumber. */
+const scanned = new Float64Array(1);
+
+/**
+ * Reads the JSON number at buf[i] into scanned[0], as JSON.parse would; returns the index after
+ * it, or -1 where the bytes are not a JSON number (or one JSON.parse would reject).
+ */
+function scanNumber(buf: Uint8Array, i: number): number {
+  const len = buf.length;
+  const start = i;
+  let neg = false;
+  if (buf[i] === 0x2d) {
+    neg = true;
+    i++;
+  }
+  // JSON forbids leading zeros ("01"); JSON.parse would reject them, so leave them to it.
+  if (buf[i] === 0x30 && i + 1 < len && buf[i + 1] >= 0x30 && buf[i + 1] <= 0x39) return -1;
+  let mant = 0;
+  let sig = 0;
+  let exp = 0;
+  let digits = 0;
+  let c = buf[i];
+  while (c >= 0x30 && c <= 0x39) {
+    const d = c - 0x30;
+    if (sig > 0 || d !== 0) {
+      if (sig < 16) mant = mant * 10 + d;
+      else exp++;
+      sig++;
+    }
+    digits++;
+    c = buf[++i];
+  }
+  if (digits === 0) return -1;
+  if (c === 0x2e) {
+    c = buf[++i];
+    let frac = 0;
+    while (c >= 0x30 && c <= 0x39) {
+      const d = c - 0x30;
+      if (sig > 0 || d !== 0) {
+        if (sig < 16) {
+          mant = mant * 10 + d;
+          exp--;
+        }
+        sig++;
+      } else exp--;
+      frac++;
+      c = buf[++i];
+    }
+    if (frac === 0) return -1;
+  }
+  const slow = sig > 15;
+  if (c === 0x65 || c === 0x45) {
+    c = buf[++i];
+    let eneg = false;
+    if (c === 0x2b || c === 0x2d) {
+      eneg = c === 0x2d;
+      c = buf[++i];
+    }
+    let e = 0;
+    let ed = 0;
+    while (c >= 0x30 && c <= 0x39) {
+      if (e < 10000) e = e * 10 + (c - 0x30);
+      ed++;
+      c = buf[++i];
+    }
+    if (ed === 0) return -1;
+    exp += eneg ? -e : e;
+  }
+  // Clinger's fast path: an integer below 2^53 times or over an exact power of ten is one
+  // correctly rounded operation, so it equals JSON.parse's value. Otherwise let V8 convert.
+  if (slow || exp > 22 || exp < -22) {
+    scanned[0] = Number(Buffer.from(buf.buffer, buf.byteOffset + start, i - start).toString('latin1'));
+    return i;
+  }
+  const v = exp < 0 ? mant / POW10[-exp] : mant * POW10[exp];
+  scanned[0] = neg ? -v : v;
+  return i;
+}
+
+/** How many values the last decodeCounts wrote. */
+const decoded = new Int32Array(1);
+const POOL_FULL = -2;
+
+/**
+ * Decodes a compressed RLE counts string (buf[i] just after its opening quote) into
+ * pool[start...] as rleFrString: 5 bits a character, least significant first, 0x20 = more
+ * follow, 0x10 = negative, deltas from the value two back after the first two. Int32 arithmetic
+ * for up to 6 characters a value (what any image size needs); longer values, escapes other than
+ * a doubled backslash and an unterminated string return -1 (the general path decides). Returns
+ * the index after the closing quote, or POOL_FULL (grow the pool, call again).
+ */
+function decodeCounts(buf: Uint8Array, i: number, pool: Uint32Array, start: number): number {
+  const len = buf.length;
+  const cap = pool.length;
+  let m = 0;
+  for (;;) {
+    if (i >= len) return -1;
+    let c = buf[i++];
+    if (c === 0x22) break;
+    let x = 0;
+    let shift = 0;
+    for (;;) {
+      if (c === 0x5c) {
+        c = buf[i++];
+        if (c !== 0x5c) return -1;
+      }
+      c -= 48;
+      if (c < 0 || c > 63 || shift > 25) return -1;
+      x |= (c & 0x1f) << shift;
+      shift += 5;
+      if (!(c & 0x20)) break;
+      if (i >= len) return -1;
+      c = buf[i++];
+      if (c === 0x22) return -1;
+    }
+    if (c & 0x10) x |= -1 << shift;
+    if (m > 2) x += pool[start + m - 2];
+    if (start + m >= cap) return POOL_FULL;
+    pool[start + m++] = x >>> 0;
+  }
+  decoded[0] = m;
+  return i;
+}
+
 class Unsupported extends Error {}
 const unsupported = new Unsupported();
 
@@ -70,6 +194,10 @@ export function parseCocoResultsFast(
   opts: { masks?: boolean } = {},
 ): CocoResultArrays | null {
   try {
+    if (opts.masks !== true) {
+      const boxes = parseBoxes(buf);
+      if (boxes) return boxes;
+    }
     return parse(buf, opts.masks === true);
   } catch (err) {
     if (err === unsupported) return null;
@@ -77,18 +205,139 @@ export function parseCocoResultsFast(
   }
 }
 
+/** The four columns being filled, grown by doubling (first guess: a record per 64 bytes). */
+class Columns {
+  cap: number;
+  imageId: Float64Array;
+  categoryId: Float64Array;
+  bbox: Float64Array;
+  score: Float64Array;
+  constructor(bytes: number) {
+    this.cap = Math.max(16, Math.ceil(bytes / 64));
+    this.imageId = new Float64Array(this.cap);
+    this.categoryId = new Float64Array(this.cap);
+    this.bbox = new Float64Array(this.cap * 4);
+    this.score = new Float64Array(this.cap);
+  }
+  grow(): void {
+    this.cap *= 2;
+    const grown = (a: Float64Array, m: number) => {
+      const b = new Float64Array(this.cap * m);
+      b.set(a);
+      return b;
+    };
+    this.imageId = grown(this.imageId, 1);
+    this.categoryId = grown(this.categoryId, 1);
+    this.bbox = grown(this.bbox, 4);
+    this.score = grown(this.score, 1);
+  }
+  /** The first n records. */
+  take(n: number): CocoResultArrays {
+    return {
+      n,
+      imageId: this.imageId.subarray(0, n),
+      categoryId: this.categoryId.subarray(0, n),
+      bbox: this.bbox.subarray(0, n * 4),
+      score: this.score.subarray(0, n),
+    };
+  }
+}
+
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/** Which of the four box-result keys starts at buf[i] (after its quote), with its closing quote. */
+function boxKey(buf: Uint8Array, i: number): number {
+  for (let k = 0; k < 4; k++) {
+    const want = KEYS[k];
+    let q = 0;
+    while (q < want.length && buf[i + q] === want[q]) q++;
+    if (q === want.length && buf[i + q] === 0x22) return k;
+  }
+  return -1;
+}
+
+/**
+ * The common case in one loop with the position in a local: a list of objects with exactly
+ * image_id, category_id, bbox and score (any order, any whitespace), valid values. Anything
+ * else returns null and parse() takes the file (same numbers, more shapes).
+ */
+function parseBoxes(buf: Uint8Array): CocoResultArrays | null {
+  const len = buf.length;
+  const cols = new Columns(len);
+  let { imageId, categoryId, bbox, score } = cols;
+  let n = 0;
+  let i = 0;
+  while (isSpace(buf[i])) i++;
+  if (buf[i++] !== 0x5b) return null;
+  while (isSpace(buf[i])) i++;
+  if (buf[i] === 0x5d) i++;
+  else
+    for (;;) {
+      if (n === cols.cap) {
+        cols.grow();
+        ({ imageId, categoryId, bbox, score } = cols);
+      }
+      while (isSpace(buf[i])) i++;
+      if (buf[i++] !== 0x7b) return null;
+      let seen = 0;
+      for (let member = 0; member < 4; member++) {
+        while (isSpace(buf[i])) i++;
+        if (buf[i++] !== 0x22) return null;
+        const k = boxKey(buf, i);
+        if (k < 0 || seen & (1 << k)) return null;
+        seen |= 1 << k;
+        i += KEYS[k].length + 1;
+        while (isSpace(buf[i])) i++;
+        if (buf[i++] !== 0x3a) return null;
+        while (isSpace(buf[i])) i++;
+        if (k === 2) {
+          if (buf[i++] !== 0x5b) return null;
+          for (let q = 0; q < 4; q++) {
+            while (isSpace(buf[i])) i++;
+            i = scanNumber(buf, i);
+            if (i < 0) return null;
+            bbox[n * 4 + q] = scanned[0];
+            while (isSpace(buf[i])) i++;
+            if (buf[i++] !== (q < 3 ? 0x2c : 0x5d)) return null;
+          }
+        } else {
+          i = scanNumber(buf, i);
+          if (i < 0) return null;
+          if (k === 0) imageId[n] = scanned[0];
+          else if (k === 1) categoryId[n] = scanned[0];
+          else score[n] = scanned[0];
+        }
+        while (isSpace(buf[i])) i++;
+        if (buf[i++] !== (member < 3 ? 0x2c : 0x7d)) return null;
+      }
+      const w = bbox[n * 4 + 2];
+      const h = bbox[n * 4 + 3];
+      if (!(w > 0 && h > 0 && Number.isFinite(w) && Number.isFinite(h))) return null;
+      if (!Number.isFinite(bbox[n * 4]) || !Number.isFinite(bbox[n * 4 + 1])) return null;
+      if (!Number.isInteger(imageId[n]) || !Number.isInteger(categoryId[n]) || !Number.isFinite(score[n]))
+        return null;
+      n++;
+      while (isSpace(buf[i])) i++;
+      const c = buf[i++];
+      if (c === 0x5d) break;
+      if (c !== 0x2c) return null;
+    }
+  while (isSpace(buf[i])) i++;
+  if (i !== len) return null;
+  return cols.take(n);
+}
+
 function parse(buf: Uint8Array, wantMasks: boolean): CocoResultArrays {
   const len = buf.length;
   let i = 0;
-  let cap = Math.max(16, Math.ceil(len / 64));
-  let imageId = new Float64Array(cap);
-  let categoryId = new Float64Array(cap);
-  let bbox = new Float64Array(cap * 4);
-  let score = new Float64Array(cap);
+  const cols = new Columns(len);
+  let { imageId, categoryId, bbox, score } = cols;
   let n = 0;
   const masks: Rle[] = [];
-  // Runs of every mask, back to back; each Rle's counts is a view into this buffer.
-  let pool = new Uint32Array(wantMasks ? Math.max(1024, len >> 3) : 0);
+  // Runs of every mask, back to back; each Rle's counts is a view into this buffer. Every value
+  // takes at least one byte of the file, so `len` values always suffice: growing (copying and
+  // re-pointing 500k views) is left for files over 1 GiB; pages never written cost nothing.
+  let pool = new Uint32Array(wantMasks ? Math.max(1024, Math.min(len, 2 ** 28)) : 0);
   let used = 0;
   let firstHasBox = false;
 
@@ -106,70 +355,10 @@ function parse(buf: Uint8Array, wantMasks: boolean): CocoResultArrays {
   };
   const number = (): number => {
     ws();
-    const start = i;
-    let neg = false;
-    if (buf[i] === 0x2d) {
-      neg = true;
-      i++;
-    }
-    // JSON forbids leading zeros ("01"); JSON.parse would reject them, so leave them to it.
-    if (buf[i] === 0x30 && i + 1 < len && buf[i + 1] >= 0x30 && buf[i + 1] <= 0x39) throw unsupported;
-    let mant = 0;
-    let sig = 0;
-    let exp = 0;
-    let digits = 0;
-    while (i < len && buf[i] >= 0x30 && buf[i] <= 0x39) {
-      const d = buf[i] - 0x30;
-      if (sig > 0 || d !== 0) {
-        if (sig < 16) mant = mant * 10 + d;
-        else exp++;
-        sig++;
-      }
-      digits++;
-      i++;
-    }
-    if (digits === 0) throw unsupported;
-    if (buf[i] === 0x2e) {
-      i++;
-      let frac = 0;
-      while (i < len && buf[i] >= 0x30 && buf[i] <= 0x39) {
-        const d = buf[i] - 0x30;
-        if (sig > 0 || d !== 0) {
-          if (sig < 16) {
-            mant = mant * 10 + d;
-            exp--;
-          }
-          sig++;
-        } else exp--;
-        frac++;
-        i++;
-      }
-      if (frac === 0) throw unsupported;
-    }
-    const slow = sig > 15;
-    if (buf[i] === 0x65 || buf[i] === 0x45) {
-      i++;
-      let eneg = false;
-      if (buf[i] === 0x2b || buf[i] === 0x2d) {
-        eneg = buf[i] === 0x2d;
-        i++;
-      }
-      let e = 0;
-      let ed = 0;
-      while (i < len && buf[i] >= 0x30 && buf[i] <= 0x39) {
-        if (e < 10000) e = e * 10 + (buf[i] - 0x30);
-        ed++;
-        i++;
-      }
-      if (ed === 0) throw unsupported;
-      exp += eneg ? -e : e;
-    }
-    // Clinger's fast path: an integer below 2^53 times or over an exact power of ten is one
-    // correctly rounded operation, so it equals JSON.parse's value. Otherwise let V8 convert.
-    if (slow || exp > 22 || exp < -22)
-      return Number(Buffer.from(buf.buffer, buf.byteOffset + start, i - start).toString('latin1'));
-    const v = exp < 0 ? mant / POW10[-exp] : mant * POW10[exp];
-    return neg ? -v : v;
+    const end = scanNumber(buf, i);
+    if (end < 0) throw unsupported;
+    i = end;
+    return scanned[0];
   };
   const skipValue = () => {
     ws();
@@ -287,32 +476,14 @@ function parse(buf: Uint8Array, wantMasks: boolean): CocoResultArrays {
         if (start >= 0) throw unsupported;
         start = used;
         for (;;) {
-          if (i >= len) throw unsupported;
-          let c = buf[i++];
-          if (c === 0x22) break;
-          // One value: 5 bits a character, least significant first, 0x20 = more follow. Int32
-          // arithmetic for up to 6 characters (what any image size needs); longer values go to
-          // the general path (rleFrString).
-          let x = 0;
-          let shift = 0;
-          for (;;) {
-            if (c === 0x5c) {
-              c = buf[i++];
-              if (c !== 0x5c) throw unsupported;
-            }
-            c -= 48;
-            if (c < 0 || c > 63 || shift > 25) throw unsupported;
-            x |= (c & 0x1f) << shift;
-            shift += 5;
-            if (!(c & 0x20)) break;
-            if (i >= len) throw unsupported;
-            c = buf[i++];
-            if (c === 0x22) throw unsupported;
+          const end = decodeCounts(buf, i, pool, start);
+          if (end === POOL_FULL) growPool();
+          else if (end < 0) throw unsupported;
+          else {
+            i = end;
+            m = decoded[0];
+            break;
           }
-          if (c & 0x10) x |= -1 << shift;
-          if (m > 2) x += pool[start + m - 2];
-          if (start + m >= pool.length) growPool();
-          pool[start + m++] = x >>> 0;
         }
       } else throw unsupported;
       if (!nextMember()) break;
@@ -331,17 +502,9 @@ function parse(buf: Uint8Array, wantMasks: boolean): CocoResultArrays {
     i++;
   } else {
     for (;;) {
-      if (n === cap) {
-        cap *= 2;
-        const grow = (a: Float64Array, m: number) => {
-          const b = new Float64Array(cap * m);
-          b.set(a);
-          return b;
-        };
-        imageId = grow(imageId, 1);
-        categoryId = grow(categoryId, 1);
-        bbox = grow(bbox, 4);
-        score = grow(score, 1);
+      if (n === cols.cap) {
+        cols.grow();
+        ({ imageId, categoryId, bbox, score } = cols);
       }
       expect(0x7b);
       let seen = 0;
@@ -398,13 +561,7 @@ function parse(buf: Uint8Array, wantMasks: boolean): CocoResultArrays {
   }
   ws();
   if (i !== len) throw unsupported;
-  const out: CocoResultArrays = {
-    n,
-    imageId: imageId.subarray(0, n),
-    categoryId: categoryId.subarray(0, n),
-    bbox: bbox.subarray(0, n * 4),
-    score: score.subarray(0, n),
-  };
+  const out = cols.take(n);
   if (wantMasks) {
     out.masks = masks;
     const area = new Float64Array(n);

@@ -30,7 +30,7 @@ import {
   prepareCocoEval,
   summarizeCocoEval,
 } from './coco.js';
-import { type CocoMatchResult, type CocoSimilarity, FP, IGNORED, TP } from './coco-match.js';
+import { type CocoMatchResult, type CocoSimilarity, FP, IGNORED, matchStatus, TP } from './coco-match.js';
 import { boxSimilarity } from './coco-similarity.js';
 
 export const TIDE_FOREGROUND_IOU = 0.5;
@@ -161,12 +161,12 @@ function diagnose(
   t50: number,
   scoreThreshold: number,
 ): CocoDiagnosis {
-  const { K, I, numDets: ND, dtStart, dtScore, dtIndex, gtStart, gtIndex, status, npig } = match;
+  const { K, I, numDets: ND, dtStart, dtScore, dtIndex, gtStart, gtIndex, npig } = match;
   const p = prep.params;
-  const T = p.iouThrs.length;
   const A = p.areaRanges.length;
   const gts = prep.gtSet.annotations;
-  const st = status.subarray((aAll * T + t50) * ND, (aAll * T + t50 + 1) * ND);
+  const st = new Uint8Array(ND);
+  for (let q = 0; q < ND; q++) st[q] = matchStatus(match, A, aAll, t50, q);
   const dtMatch = match.dtMatch as Int32Array;
   const ignored = (j: number) => (prep.gtIgnore ? prep.gtIgnore[j] === 1 : Boolean(gts[j].iscrowd));
   const catOf = (j: number) => gts[j].category_id;

@@ -1,12 +1,13 @@
 /**
  * COCOeval.evaluate on typed arrays: ground truth and detections are grouped per
  * (category, image) with a counting sort, detections ordered by score within each group, and
- * every (area range, IoU threshold) matching writes one status byte per detection. The order of
+ * every (area range, IoU threshold) matching writes a 2-bit status per detection. The order of
  * every loop and comparison follows pycocotools' evaluateImg, because ties (equal scores, equal
  * IoUs, IoU equal to a threshold) are decided by that order. Boxes are compared inline; masks
  * and keypoints through a CocoSimilarity (pycocotools swaps computeIoU for computeOks the same
  * way and shares the rest).
  */
+import { idIndex } from '../../data/coco/id-index.js';
 import type { CocoResultArrays } from '../../data/coco/results-fast.js';
 import type { CocoAnnotation } from '../../data/coco/types.js';
 import type { CocoEvalParams } from './coco-params.js';
@@ -57,20 +58,19 @@ export interface CocoMatchResult {
   gtStart: Int32Array;
   /** Index into gts of each grouped GT (file order within a group). */
   gtIndex: Int32Array;
-  /** status[(a * T + t) * numDets + d] in {FP, TP, IGNORED}. */
-  status: Uint8Array;
+  /**
+   * The status in {FP, TP, IGNORED} of kept detection d at area range a and threshold t, 2 bits
+   * each, 16 thresholds a word: statusBits[(d * A + a) * W + (t >> 4)] >> (2 * (t & 15)) & 3,
+   * W = ceil(T / 16) (matchStatus reads it). One word holds a detection's default 10
+   * thresholds, so the accumulation reads one word where a byte per threshold took ten.
+   */
+  statusBits: Int32Array;
+  /** Words per (detection, area range) in statusBits: ceil(T / 16). */
+  statusWords: number;
   /** Non-ignored ground truth per (k, a): pycocotools' npig. */
   npig: Int32Array;
   /** With recordMatchesAt: the index into gts each kept detection matched there, else -1. */
   dtMatch?: Int32Array;
-}
-
-function indexOf(ids: readonly number[]): Map<number, number> {
-  const m = new Map<number, number>();
-  ids.forEach((id, i) => {
-    m.set(id, i);
-  });
-  return m;
 }
 
 /** Counting sort of items by group key; stable, so each group keeps input order. */
@@ -118,12 +118,12 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
   const T = p.iouThrs.length;
   const A = p.areaRanges.length;
   const maxDet = p.maxDets[p.maxDets.length - 1] ?? 0;
-  const imgIndex = indexOf(input.imgIds);
-  const catIndex = indexOf(input.catIds);
+  const imgIndex = idIndex(input.imgIds);
+  const catIndex = idIndex(input.catIds);
   const groupOf = (imageId: number, catId: number): number => {
     const i = imgIndex.get(imageId);
     const k = catIndex.get(catId);
-    return i === undefined || k === undefined ? -1 : k * I + i;
+    return i < 0 || k < 0 ? -1 : k * I + i;
   };
 
   // Ground truth, grouped; within a group in file order as pycocotools' imgToAnns.
@@ -156,7 +156,6 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
   const dtStart = new Int32Array(K * I + 1);
   let kept = 0;
   for (let grp = 0; grp < K * I; grp++) {
-    sortByScoreDesc(d.order, d.start[grp], d.start[grp + 1], rawScore);
     dtStart[grp] = kept;
     kept += Math.min(d.start[grp + 1] - d.start[grp], maxDet);
   }
@@ -168,23 +167,35 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
   const dtRank = new Int32Array(ND);
   const dtIndex = new Int32Array(ND);
   const givenArea = dts.area;
-  for (let grp = 0; grp < K * I; grp++) {
-    const src = d.start[grp];
-    for (let q = dtStart[grp], r = 0; q < dtStart[grp + 1]; q++, r++) {
-      const j = d.order[src + r];
-      const b = dts.bbox;
-      dBox[q * 4] = b[j * 4];
-      dBox[q * 4 + 1] = b[j * 4 + 1];
-      dBox[q * 4 + 2] = b[j * 4 + 2];
-      dBox[q * 4 + 3] = b[j * 4 + 3];
-      dArea[q] = givenArea ? givenArea[j] : b[j * 4 + 2] * b[j * 4 + 3];
-      dtScore[q] = rawScore[j];
-      dtRank[q] = r;
-      dtIndex[q] = j;
+  // Image by image, so the results are read in file order when they come grouped by image (as
+  // detectors write them); category by category would jump through the whole file 80 times.
+  for (let i = 0; i < I; i++) {
+    for (let k = 0; k < K; k++) {
+      const grp = k * I + i;
+      const src = d.start[grp];
+      sortByScoreDesc(d.order, src, d.start[grp + 1], rawScore);
+      for (let q = dtStart[grp], r = 0; q < dtStart[grp + 1]; q++, r++) {
+        const j = d.order[src + r];
+        const b = dts.bbox;
+        dBox[q * 4] = b[j * 4];
+        dBox[q * 4 + 1] = b[j * 4 + 1];
+        dBox[q * 4 + 2] = b[j * 4 + 2];
+        dBox[q * 4 + 3] = b[j * 4 + 3];
+        dArea[q] = givenArea ? givenArea[j] : b[j * 4 + 2] * b[j * 4 + 3];
+        dtScore[q] = rawScore[j];
+        dtRank[q] = r;
+        dtIndex[q] = j;
+      }
     }
   }
 
-  const status = new Uint8Array(A * T * ND);
+  const areaLo = Float64Array.from(p.areaRanges, (r) => r.range[0]);
+  const areaHi = Float64Array.from(p.areaRanges, (r) => r.range[1]);
+  // FP is 0: only TP and IGNORED are written.
+  const W = Math.ceil(T / 16);
+  const bits = new Int32Array(ND * A * W);
+  const ignoredWord = new Int32Array(W);
+  for (let t = 0; t < T; t++) ignoredWord[t >> 4] |= IGNORED << (2 * (t & 15));
   const rec = input.recordMatchesAt;
   const dtMatch = rec ? new Int32Array(ND).fill(-1) : undefined;
   const npig = new Int32Array(K * A);
@@ -241,11 +252,14 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
       if (G === 0) {
         // No GT: every detection is a false positive unless its area is outside the range.
         for (let a = 0; a < A; a++) {
-          const [lo, hi] = p.areaRanges[a].range;
+          const lo = areaLo[a];
+          const hi = areaHi[a];
           for (let dd = 0; dd < D; dd++) {
             const area = dArea[d0 + dd];
-            const st = area < lo || area > hi ? IGNORED : FP;
-            for (let t = 0; t < T; t++) status[(a * T + t) * ND + d0 + dd] = st;
+            if (area < lo || area > hi) {
+              const o = ((d0 + dd) * A + a) * W;
+              for (let w = 0; w < W; w++) bits[o + w] = ignoredWord[w];
+            }
           }
         }
         continue;
@@ -257,7 +271,8 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
         rowMax[dd] = mx;
       }
       for (let a = 0; a < A; a++) {
-        const [lo, hi] = p.areaRanges[a].range;
+        const lo = areaLo[a];
+        const hi = areaHi[a];
         // Stable sort of GT: not ignored first.
         let n = 0;
         for (let gg = 0; gg < G; gg++) {
@@ -277,13 +292,14 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
         }
         for (let t = 0; t < T; t++) {
           for (let s = 0; s < G; s++) gtm[s] = 0;
-          const base = (a * T + t) * ND + d0;
+          const word = (d0 * A + a) * W + (t >> 4);
+          const shift = 2 * (t & 15);
           const thrT = thr[t];
           for (let dd = 0; dd < D; dd++) {
             // No GT reaches this threshold: unmatched, and nothing to update (most detections).
             if (rowMax[dd] < thrT) {
               const area = dArea[d0 + dd];
-              status[base + dd] = area < lo || area > hi ? IGNORED : FP;
+              if (area < lo || area > hi) bits[word + dd * A * W] |= IGNORED << shift;
               continue;
             }
             let iou = thrT;
@@ -310,7 +326,7 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
               else if (gIdZero[g0 + perm[m]]) st = outside ? IGNORED : FP;
               else st = TP;
             }
-            status[base + dd] = st;
+            bits[word + dd * A * W] |= st << shift;
           }
         }
       }
@@ -326,8 +342,15 @@ export function matchCoco(input: CocoMatchInput, p: CocoEvalParams): CocoMatchRe
     dtIndex,
     gtStart: g.start,
     gtIndex: g.order,
-    status,
+    statusBits: bits,
+    statusWords: W,
     npig,
     dtMatch,
   };
+}
+
+/** The status (FP, TP or IGNORED) of kept detection d at area range a and IoU threshold t. */
+export function matchStatus(match: CocoMatchResult, A: number, a: number, t: number, d: number): number {
+  const W = match.statusWords;
+  return (match.statusBits[(d * A + a) * W + (t >> 4)] >> (2 * (t & 15))) & 3;
 }

@@ -52,6 +52,28 @@ describe('parseCocoResultsFast', () => {
     }
   });
 
+  it('grows its columns past the first guess (a record per 64 bytes), either key order', () => {
+    // 58-byte records: 5000 of them overflow the first guess of ~4500.
+    const recs = Array.from({ length: 5000 }, (_, i) => ({
+      image_id: i % 7,
+      category_id: 1 + (i % 3),
+      bbox: [1, 2, 3 + (i % 5), 4],
+      score: 1,
+    }));
+    for (const text of [
+      JSON.stringify(recs),
+      JSON.stringify(
+        recs.map((r) => ({ score: r.score, bbox: r.bbox, category_id: r.category_id, image_id: r.image_id })),
+      ),
+    ]) {
+      const got = parseCocoResultsFast(enc(text));
+      expect(got?.n).toBe(5000);
+      expect(Array.from(got?.bbox ?? [])).toEqual(recs.flatMap((r) => r.bbox));
+      expect(Array.from(got?.imageId ?? [])).toEqual(recs.map((r) => r.image_id));
+      expect(Array.from(got?.categoryId ?? [])).toEqual(recs.map((r) => r.category_id));
+    }
+  });
+
   it('reads an empty list', () => {
     expect(parseCocoResultsFast(enc(' [ ] '))?.n).toBe(0);
   });
