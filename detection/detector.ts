@@ -39,6 +39,21 @@ export interface Detector {
   dispose(): void;
 }
 
+/**
+ * A score or corner that is NaN or infinite (a diverged model, or a device that computed nothing)
+ * cannot be drawn, written as a result record or scored; torchvision drops such detections too,
+ * since its `scores > thresh` and small-box comparisons are false for NaN.
+ */
+function finiteDetection(score: number, boxes: Float32Array, i: number): boolean {
+  return (
+    Number.isFinite(score) &&
+    Number.isFinite(boxes[4 * i]) &&
+    Number.isFinite(boxes[4 * i + 1]) &&
+    Number.isFinite(boxes[4 * i + 2]) &&
+    Number.isFinite(boxes[4 * i + 3])
+  );
+}
+
 /** Detections of one image (original pixels) with their class names; `base` = label of classes[0]. */
 function toDetections(
   raw: RawDetections,
@@ -50,7 +65,7 @@ function toDetections(
 ): Detection[] {
   const out: Detection[] = [];
   for (let i = 0; i < raw.scores.length; i++) {
-    if (!keep(i)) continue;
+    if (!keep(i) || !finiteDetection(raw.scores[i], boxes, i)) continue;
     const labelIndex = raw.labels[i] - base;
     out.push({
       box: [boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3]],
