@@ -16,10 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BackendChoice, initBackend } from '../core/backend.js';
 import { decodeImage } from '../data/image/decode.js';
-import { importDetectron2 } from '../detection/detectron2.js';
-import { loadDetector } from '../detection/detector.js';
+import { importDetectron2 } from '../detection/app/detectron2.js';
+import { loadDetector } from '../detection/app/detector.js';
 import { FasterRCNN } from '../detection/model/faster-rcnn.js';
-import { collate, prepareImage } from '../detection/preprocess.js';
+import { collate, prepareImage } from '../detection/app/preprocess.js';
 
 const BOX_TOL = 1e-2;
 const SCORE_TOL = 1e-4;

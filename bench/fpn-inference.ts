@@ -8,7 +8,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { initBackend } from '../core/backend.js';
-import { loadDetectorCheckpoint } from '../detection/checkpoint.js';
+import { loadDetectorCheckpoint } from '../detection/app/checkpoint.js';
 import { FpnFasterRCNN } from '../detection/model/generalized-rcnn.js';
 
 function arg(name: string, fallback: string): string {

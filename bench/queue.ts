@@ -18,7 +18,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Job, Queue, Worker } from 'bullmq';
 import { initBackend } from '../core/backend.js';
-import { saveDetector } from '../detection/checkpoint.js';
+import { saveDetector } from '../detection/app/checkpoint.js';
 import { detectorConfig } from '../detection/model/config.js';
 import { FasterRCNN } from '../detection/model/faster-rcnn.js';
 import { type ChunkStats, connectRedis, openRun, runStatus } from '../server/queue/index.js';

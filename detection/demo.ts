@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { writeSynthSet } from '../data/synth/write-set.js';
 import { openDataset } from '../data/detection/spec.js';
 import { decodeImage } from '../data/image/decode.js';
-import { loadDetector } from './detector.js';
-import { drawDetections } from './draw.js';
+import { loadDetector } from './app/detector.js';
+import { drawDetections } from './app/draw.js';
 import { formatCocoSummary } from './eval/coco.js';
-import { detectDataset, evaluateDetections, writeResultFiles } from './evaluate.js';
+import { detectDataset, evaluateDetections, writeResultFiles } from './app/evaluate.js';
 import { trainDetector } from './train/train-detector.js';
 
 export interface DemoOptions {

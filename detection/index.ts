@@ -12,7 +12,7 @@ export {
   DEFAULT_ASPECT_RATIOS,
   generateAnchors,
   type LevelValues,
-} from './anchors.js';
+} from './ops/anchors.js';
 export {
   BBOX_XFORM_CLIP,
   type BoxWeights,
@@ -20,24 +20,30 @@ export {
   encodeBoxes,
   HEAD_BOX_WEIGHTS,
   RPN_BOX_WEIGHTS,
-} from './box-coder.js';
-export { boxAreas, type BoxesLike, boxIou } from './boxes.js';
+} from './ops/box-coder.js';
+export { boxAreas, type BoxesLike, boxIou } from './ops/boxes.js';
 export {
   type DetectorMeta,
   loadDetectorCheckpoint,
   type LoadedDetectorCheckpoint,
   saveDetector,
-} from './checkpoint.js';
+} from './app/checkpoint.js';
 export { type DemoOptions, type DemoSummary, runDemo } from './demo.js';
-export { type Detection, type DetectOptions, type Detector, loadDetector, makeDetector } from './detector.js';
+export {
+  type Detection,
+  type DetectOptions,
+  type Detector,
+  loadDetector,
+  makeDetector,
+} from './app/detector.js';
 export {
   DETECTRON2_C4_ZOO,
   type Detectron2ImportOptions,
   type Detectron2ImportSummary,
   importDetectron2,
-} from './detectron2.js';
-export { drawDetections } from './draw.js';
-export { assertDetectorClasses, type EvaluationSet, openEvaluationSet } from './eval-set.js';
+} from './app/detectron2.js';
+export { drawDetections } from './app/draw.js';
+export { assertDetectorClasses, type EvaluationSet, openEvaluationSet } from './app/eval-set.js';
 export { vocPlotSpec, writeVocPlot } from './eval/plots.js';
 export {
   readVocGroundTruth,
@@ -64,7 +70,7 @@ export {
   type DetectorReport,
   evaluateDetector,
   type EvaluateDetectorOptions,
-} from './evaluate-detector.js';
+} from './app/evaluate-detector.js';
 export {
   type CocoAnnotationsSource,
   cocoGroundTruth,
@@ -77,8 +83,8 @@ export {
   vocDetections,
   vocGroundTruth,
   writeResultFiles,
-} from './evaluate.js';
-export { initDetector, type InitDetectorOptions } from './init.js';
+} from './app/evaluate.js';
+export { initDetector, type InitDetectorOptions } from './app/init.js';
 export {
   type AnchorGeneratorConfig,
   DEFAULT_ROI_HEADS,
@@ -90,10 +96,10 @@ export {
   type RpnConfig,
 } from './model/config.js';
 export { FasterRCNN, type ImageBatch, type ImageTargets, type LossValues } from './model/faster-rcnn.js';
-export { batchedNms, nms } from './nms.js';
-export { prepareImage, type RgbInput } from './preprocess.js';
-export { roiAlign, type RoiAlignOptions } from './roi-align.js';
-export { type OutputSize, type RoiOpOptionsSnake, roiPool, type RoiPoolOptions } from './roi-pool.js';
+export { batchedNms, nms } from './ops/nms.js';
+export { prepareImage, type RgbInput } from './app/preprocess.js';
+export { roiAlign, type RoiAlignOptions } from './ops/roi-align.js';
+export { type OutputSize, type RoiOpOptionsSnake, roiPool, type RoiPoolOptions } from './ops/roi-pool.js';
 export {
   DEFAULT_DETECTOR_ITERATIONS,
   type DetectorPreset,
@@ -110,10 +116,10 @@ export {
   importTorchvisionFpn,
   currentTorchvisionName,
   type ImportedFpnDetector,
-} from './import-torchvision.js';
+} from './app/import-torchvision.js';
 export { fineTuneDetector, type FineTuneOptions } from './train/fine-tune.js';
-export { DETECTOR_CATALOG, BUILDABLE_DETECTORS, type DetectorCatalogEntry } from './catalog.js';
-export { alignToDataset } from './evaluate.js';
+export { DETECTOR_CATALOG, BUILDABLE_DETECTORS, type DetectorCatalogEntry } from './app/catalog.js';
+export { alignToDataset } from './app/evaluate.js';
 export {
   DETECTOR_TRAINING_DEFAULTS,
   type DetectorEvalDefaults,

@@ -3,7 +3,7 @@ import { loadClassifier } from '../backbone/classifier.js';
 import type { BackendChoice } from '../core/backend.js';
 import type { Preprocessing } from '../core/checkpoint.js';
 import { siblingModule, WorkerPool } from '../data/workers/pool.js';
-import { loadDetector } from '../detection/detector.js';
+import { loadDetector } from '../detection/app/detector.js';
 import type { InferenceArgs, InferenceJob, InferenceResult, ModelsDescription } from './inference-task.js';
 import type { Classification, ClassifierService, Detection, DetectorService, Models } from './services.js';
 

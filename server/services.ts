@@ -5,7 +5,7 @@
  */
 
 import type { RgbImage } from '../data/image/decode.js';
-import type { Detection } from '../detection/detector.js';
+import type { Detection } from '../detection/app/detector.js';
 
 // The pixels and detections are the library's own types (one definition each).
 export type { Detection, RgbImage };

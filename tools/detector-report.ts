@@ -1,7 +1,7 @@
 import { UsageError } from '../core/errors.js';
 import { cocoSummaryJson, formatCocoSummary } from '../detection/eval/coco.js';
-import type { DetectorReport } from '../detection/evaluate-detector.js';
-import type { DetectorMetric } from '../detection/evaluate.js';
+import type { DetectorReport } from '../detection/app/evaluate-detector.js';
+import type { DetectorMetric } from '../detection/app/evaluate.js';
 import { printJson } from './common.js';
 
 export type { DetectorReport };

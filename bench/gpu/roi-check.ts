@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { countUncapturedErrors } from '../../core/webgpu/null-backend.js';
 import { maxNormalizedError } from '../../core/webgpu/reference.js';
-import { roiAlign } from '../../detection/roi-align.js';
-import { roiPool } from '../../detection/roi-pool.js';
+import { roiAlign } from '../../detection/ops/roi-align.js';
+import { roiPool } from '../../detection/ops/roi-pool.js';
 import { parseBackend, printLine, seededValues, setupBackend } from './common.js';
 import { caseRois, type RoiCase, roiCases } from './roi-cases.js';
 

@@ -1,6 +1,6 @@
 import { DEFAULT_CONFIG, type ResNetConfig, resnetConfig, validateConfig } from '../../backbone/config.js';
 import { ResdetError } from '../../core/errors.js';
-import { DEFAULT_ANCHOR_SIZES, DEFAULT_ASPECT_RATIOS } from '../anchors.js';
+import { DEFAULT_ANCHOR_SIZES, DEFAULT_ASPECT_RATIOS } from '../ops/anchors.js';
 
 /** Region proposal network settings (paper / torchvision defaults). */
 export interface RpnConfig {

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ParamStore } from '../../backbone/params.js';
 import type { Rng } from '../../core/rng.js';
-import { cellAnchorsFlat, gridAnchorsFlat } from '../anchors.js';
-import { decodeBoxesFlat, RPN_BOX_WEIGHTS } from '../box-coder.js';
-import { clipBoxesInPlace, gatherRows, keepLargeBoxes } from '../boxes.js';
-import { batchedNms } from '../nms.js';
+import { cellAnchorsFlat, gridAnchorsFlat } from '../ops/anchors.js';
+import { decodeBoxesFlat, RPN_BOX_WEIGHTS } from '../ops/box-coder.js';
+import { clipBoxesInPlace, gatherRows, keepLargeBoxes } from '../ops/boxes.js';
+import { batchedNms } from '../ops/nms.js';
 import type { RpnConfig } from './config.js';
 import { BiasedConv } from './layers.js';
 import { type Proposals, type RpnTargets, rpnLoss, rpnTargets, type Sampler } from './rpn.js';

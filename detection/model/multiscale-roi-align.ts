@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { roiAlign } from '../roi-align.js';
+import { roiAlign } from '../ops/roi-align.js';
 import type { LevelMapperConfig } from './fpn-config.js';
 
 /**

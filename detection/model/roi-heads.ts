@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ParamStore } from '../../backbone/params.js';
 import type { Rng } from '../../core/rng.js';
-import { decodeBoxesFlat, encodeBoxesFlat, HEAD_BOX_WEIGHTS } from '../box-coder.js';
-import { boxIouFlat, clipBoxesInPlace } from '../boxes.js';
-import { batchedNms } from '../nms.js';
+import { decodeBoxesFlat, encodeBoxesFlat, HEAD_BOX_WEIGHTS } from '../ops/box-coder.js';
+import { boxIouFlat, clipBoxesInPlace } from '../ops/boxes.js';
+import { batchedNms } from '../ops/nms.js';
 import type { RoiHeadsConfig } from './config.js';
 import { DenseLayer } from './layers.js';
 import { smoothL1Sum, softmaxCrossEntropy } from './losses.js';

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ParamStore } from '../../backbone/params.js';
 import type { Rng } from '../../core/rng.js';
-import { decodeBoxesFlat, encodeBoxesFlat, RPN_BOX_WEIGHTS } from '../box-coder.js';
-import { boxIouFlat, clipBoxesInPlace, gatherRows, keepLargeBoxes } from '../boxes.js';
-import { argsortDescending, batchedNms, nmsFlat } from '../nms.js';
+import { decodeBoxesFlat, encodeBoxesFlat, RPN_BOX_WEIGHTS } from '../ops/box-coder.js';
+import { boxIouFlat, clipBoxesInPlace, gatherRows, keepLargeBoxes } from '../ops/boxes.js';
+import { argsortDescending, batchedNms, nmsFlat } from '../ops/nms.js';
 import type { RpnConfig } from './config.js';
 import { BiasedConv } from './layers.js';
 import { maskedBinaryCrossEntropyWithLogits, smoothL1Sum } from './losses.js';

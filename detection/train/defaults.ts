@@ -3,7 +3,7 @@ import { DETECTION_MAX_SIZE, DETECTION_MIN_SIZE } from '../../data/detection/tra
 /**
  * train-detector's defaults, named once and grouped as a run is described: the input pipeline,
  * the solver, and the periodic evaluation. The model's own defaults (anchors, RPN, RoI heads) are
- * DEFAULT_ANCHOR_SIZES / DEFAULT_RPN / DEFAULT_ROI_HEADS in detection/anchors.ts and
+ * DEFAULT_ANCHOR_SIZES / DEFAULT_RPN / DEFAULT_ROI_HEADS in detection/ops/anchors.ts and
  * detection/model/config.ts; the CLI's help texts print these values.
  */
 export interface DetectorInputDefaults {

@@ -13,7 +13,7 @@ import {
 import { METRICS_FILE, MetricsLog } from '../../core/train/metrics.js';
 import { initialScheduleState, learningRate, type ScheduleSpec } from '../../core/train/schedule.js';
 import { DETECTOR_WEIGHT_DECAY, gradsByParam, Sgd, type WeightDecay } from '../../core/train/sgd.js';
-import { type DetectorMeta, saveDetector } from '../checkpoint.js';
+import { type DetectorMeta, saveDetector } from '../app/checkpoint.js';
 import type { LossValues } from '../model/faster-rcnn.js';
 import type { TwoStageDetector } from '../model/two-stage.js';
 import type { TrainBatchSource } from './loader.js';

@@ -1,6 +1,6 @@
 import { ResdetError } from '../../core/errors.js';
-import { type EvaluationSet, openEvaluationSet } from '../../detection/eval-set.js';
-import type { ImageDetections } from '../../detection/evaluate.js';
+import { type EvaluationSet, openEvaluationSet } from '../../detection/app/eval-set.js';
+import type { ImageDetections } from '../../detection/app/evaluate.js';
 import { chunkStates, openRun } from './inspect.js';
 import type { RunInfo } from './run.js';
 

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { type DatasetSpecPart, formatDatasetSource, parseDatasetSpec } from '../../data/detection/spec.js';
-import type { Detection } from '../../detection/detector.js';
+import type { Detection } from '../../detection/app/detector.js';
 
 /**
  * A queue run: a dataset cut into chunks of image ids, one BullMQ job per chunk on one queue that

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import { readCheckpointConfig } from '../../core/checkpoint.js';
 import { ResdetError, UsageError } from '../../core/errors.js';
-import { assertDetectorClasses, openEvaluationSet } from '../../detection/eval-set.js';
+import { assertDetectorClasses, openEvaluationSet } from '../../detection/app/eval-set.js';
 import { bullConnection, connectRedis } from './redis.js';
 import {
   absoluteSpec,

@@ -3,9 +3,9 @@ import { type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ResdetError } from '../../core/errors.js';
 import type { DetectionDataset } from '../../data/detection/types.js';
-import { type Detector, loadDetector } from '../../detection/detector.js';
-import { assertDetectorClasses, openEvaluationSet } from '../../detection/eval-set.js';
-import { detectDataset } from '../../detection/evaluate.js';
+import { type Detector, loadDetector } from '../../detection/app/detector.js';
+import { assertDetectorClasses, openEvaluationSet } from '../../detection/app/eval-set.js';
+import { detectDataset } from '../../detection/app/evaluate.js';
 import { bullConnection, connectRedis } from './redis.js';
 import {
   type ChunkJob,

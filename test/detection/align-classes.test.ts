@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { cocoLabelLayout } from '../../data/detection/coco-categories.js';
 import type { DetectionDataset } from '../../data/detection/types.js';
-import type { Detection, Detector } from '../../detection/detector.js';
-import { alignToDataset } from '../../detection/evaluate.js';
+import type { Detection, Detector } from '../../detection/app/detector.js';
+import { alignToDataset } from '../../detection/app/evaluate.js';
 
 const classes = cocoLabelLayout();
 const fake = (detections: Detection[]): Detector =>

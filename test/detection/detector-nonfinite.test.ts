@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../core/backend.js';
 import { DETECTION_PREPROCESSING } from '../../data/detection/transform.js';
-import { makeDetector } from '../../detection/detector.js';
+import { makeDetector } from '../../detection/app/detector.js';
 import { detectorConfig } from '../../detection/model/config.js';
 import { FasterRCNN } from '../../detection/model/faster-rcnn.js';
 import type { RawDetections } from '../../detection/model/roi-heads.js';
@@ -25,24 +25,7 @@ describe('Detector.detect', () => {
     // The model's output replaced by a mix of finite and non-finite detections (boxes in resized
     // pixels: the mapping back to the image divides and clips, which keeps a NaN a NaN).
     const raw: RawDetections = {
-      boxes: Float32Array.of(
-        Number.NaN,
-        1,
-        Number.NaN,
-        11,
-        2,
-        2,
-        10,
-        10,
-        0,
-        Number.NaN,
-        5,
-        5,
-        1,
-        1,
-        4,
-        4,
-      ),
+      boxes: Float32Array.of(Number.NaN, 1, Number.NaN, 11, 2, 2, 10, 10, 0, Number.NaN, 5, 5, 1, 1, 4, 4),
       scores: Float32Array.of(0.9, 0.8, 0.7, Number.NaN),
       labels: Int32Array.of(1, 2, 1, 1),
     };

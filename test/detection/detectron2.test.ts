@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COCO_CATEGORIES } from '../../data/detection/coco-categories.js';
 import { decodeImage } from '../../data/image/decode.js';
-import { loadDetectorCheckpoint } from '../../detection/checkpoint.js';
+import { loadDetectorCheckpoint } from '../../detection/app/checkpoint.js';
 import {
   detectron2C4Config,
   loadDetectron2Tensors,
   readDetectron2Weights,
-} from '../../detection/detectron2.js';
+} from '../../detection/app/detectron2.js';
 import { FasterRCNN } from '../../detection/model/faster-rcnn.js';
-import { collate, prepareImage } from '../../detection/preprocess.js';
+import { collate, prepareImage } from '../../detection/app/preprocess.js';
 import { repoRoot, runCli } from '../helpers/cli.js';
 
 // detectron2 v0.6's own outputs for a tiny random-weight R50-C4 (widths / 8, test size 200/300,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCoco } from '../../data/detection/coco.js';
-import { evaluateDetections, type ImageDetections } from '../../detection/evaluate.js';
+import { evaluateDetections, type ImageDetections } from '../../detection/app/evaluate.js';
 import { writeJpeg } from '../data/helpers.js';
 
 // evaluate-detector on a COCO set: the loader skips unreadable images and zero-size boxes (with a

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../core/backend.js';
 import { readSafetensors, toFloat32 } from '../../core/safetensors.js';
-import { importTorchvisionFpn } from '../../detection/import-torchvision.js';
+import { importTorchvisionFpn } from '../../detection/app/import-torchvision.js';
 import { fineTuneDetector } from '../../detection/train/fine-tune.js';
 import { repoRoot, runCli } from '../helpers/cli.js';
 

@@ -6,7 +6,7 @@ import { initBackend } from '../../core/backend.js';
 import { Rng } from '../../core/rng.js';
 import { readSafetensors } from '../../core/safetensors.js';
 import { decodeImage } from '../../data/image/decode.js';
-import { importTorchvisionFpn } from '../../detection/import-torchvision.js';
+import { importTorchvisionFpn } from '../../detection/app/import-torchvision.js';
 import { padToMultiple, rcnnTransform } from '../../detection/model/rcnn-transform.js';
 import type { Sampler } from '../../detection/model/rpn.js';
 import { repoRoot } from '../helpers/cli.js';

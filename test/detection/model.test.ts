@@ -228,7 +228,7 @@ describe('FasterRCNN', () => {
       height: 64,
     };
     const a = await detector.detect(rgb, { scoreThreshold: 0 });
-    const original = await (await import('../../detection/detector.js'))
+    const original = await (await import('../../detection/app/detector.js'))
       .makeDetector(model, ['a', 'b', 'c'], detector.preprocessing)
       .detect(rgb, { scoreThreshold: 0 });
     expect(a.length).toBeGreaterThan(0);
@@ -246,7 +246,7 @@ describe('FasterRCNN', () => {
 
 describe('result export', () => {
   it('writes sub-pixel detections as valid one-pixel VOC boxes', async () => {
-    const { vocDetections } = await import('../../detection/evaluate.js');
+    const { vocDetections } = await import('../../detection/app/evaluate.js');
     const sample = { id: '1', imageId: 1 } as never;
     const dets = vocDetections([
       { sample, detections: [{ box: [29.5, 1.03, 41.9, 0.74], label: 'a', labelIndex: 0, score: 0.5 }] },

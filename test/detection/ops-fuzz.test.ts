@@ -11,7 +11,7 @@ import {
   roiAlign,
   roiPool,
 } from '../../detection/index.js';
-import { stdSort } from '../../detection/std-sort.js';
+import { stdSort } from '../../detection/ops/std-sort.js';
 import { type Json, nchwToNhwc, opsFixture } from './torchvision-fixtures.js';
 
 // Differential cases against torchvision 0.14 beyond the shipped fixtures: random edge cases from

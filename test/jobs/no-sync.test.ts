@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../core/backend.js';
 import { NOSYNC_BACKEND, SyncReadError } from '../../core/nosync-backend.js';
-import { roiAlign } from '../../detection/roi-align.js';
+import { roiAlign } from '../../detection/ops/roi-align.js';
 import { JOBS, type JobResult } from './jobs.js';
 
 const RUNNER = fileURLToPath(new URL('./run-jobs.ts', import.meta.url));

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../core/backend.js';
 import { Rng } from '../../core/rng.js';
-import { roiAlign } from '../../detection/roi-align.js';
-import { roiPool } from '../../detection/roi-pool.js';
+import { roiAlign } from '../../detection/ops/roi-align.js';
+import { roiPool } from '../../detection/ops/roi-pool.js';
 import { type CheckInput, randomInput, relativeError, valueAndGradsOn, weightedSum } from './grad-check.js';
 
 /**

@@ -5,7 +5,7 @@
 import { saveClassifier } from '../../backbone/classifier.js';
 import { resnetConfig } from '../../backbone/config.js';
 import { buildResNet } from '../../backbone/resnet.js';
-import { saveDetector } from '../../detection/checkpoint.js';
+import { saveDetector } from '../../detection/app/checkpoint.js';
 import { detectorConfig } from '../../detection/model/config.js';
 import { FasterRCNN } from '../../detection/model/faster-rcnn.js';
 

@@ -3,8 +3,8 @@ import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { decodeImage } from '../../data/image/decode.js';
-import { loadDetector } from '../../detection/detector.js';
-import { drawDetections } from '../../detection/draw.js';
+import { loadDetector } from '../../detection/app/detector.js';
+import { drawDetections } from '../../detection/app/draw.js';
 import { parseFloatOption, parseIntOption, printJson, useBackend } from '../common.js';
 import { forEachImage } from '../per-image.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseDatasetSpec } from '../../data/detection/spec.js';
-import { evaluateDetector } from '../../detection/evaluate-detector.js';
+import { evaluateDetector } from '../../detection/app/evaluate-detector.js';
 import { parseIntOption, useBackend } from '../common.js';
 import { parseMetrics, printDetectorReport } from '../detector-report.js';
 

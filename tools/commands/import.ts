@@ -6,10 +6,10 @@ import type { StridePlacement } from '../../backbone/config.js';
 import { CONFIG_FILE } from '../../core/checkpoint.js';
 import { UsageError } from '../../core/errors.js';
 import { readSafetensors } from '../../core/safetensors.js';
-import { saveDetector } from '../../detection/checkpoint.js';
-import { importDetectron2 } from '../../detection/detectron2.js';
+import { saveDetector } from '../../detection/app/checkpoint.js';
+import { importDetectron2 } from '../../detection/app/detectron2.js';
 import { importTorchvisionClassifier } from '../../backbone/import-torchvision.js';
-import { importTorchvisionFpn } from '../../detection/import-torchvision.js';
+import { importTorchvisionFpn } from '../../detection/app/import-torchvision.js';
 import { FPN_ARCHS } from '../../detection/model/fpn-config.js';
 import { parseIntOption, parseListOption, printJson, useBackend } from '../common.js';
 
@@ -146,7 +146,7 @@ export function register(program: Command): void {
     });
 }
 
-/** `import detectron2`: a model-zoo pickle -> a C4 detector checkpoint (detection/detectron2.ts). */
+/** `import detectron2`: a model-zoo pickle -> a C4 detector checkpoint (detection/app/detectron2.ts). */
 async function importDetectron2Command(opts: ImportOptions, cmd: Command): Promise<void> {
   await useBackend(cmd);
   const classes = opts.classes

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseClassNames } from '../../backbone/classifier.js';
 import { imagenetClasses } from '../../backbone/imagenet.js';
-import { initDetector } from '../../detection/init.js';
+import { initDetector } from '../../detection/app/init.js';
 import { printJson, useBackend } from '../common.js';
 
 /** `resdet init --kind detector`: a randomly initialised Faster R-CNN checkpoint. */

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { describeArchs } from '../../backbone/catalog.js';
 import type { StridePlacement } from '../../backbone/config.js';
-import { BUILDABLE_DETECTORS, DETECTOR_CATALOG } from '../../detection/catalog.js';
+import { BUILDABLE_DETECTORS, DETECTOR_CATALOG } from '../../detection/app/catalog.js';
 import { printJson } from '../common.js';
 
 function printDetectors(json: boolean | undefined): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { formatDuration } from '../../core/progress.js';
-import { evaluateDetections, writeResultFiles } from '../../detection/evaluate.js';
+import { evaluateDetections, writeResultFiles } from '../../detection/app/evaluate.js';
 import { collectRun } from '../../server/queue/collect.js';
 import { type RunStatus, removeRun, runStatus } from '../../server/queue/inspect.js';
 import { submitRun } from '../../server/queue/submit.js';

@@ -1,20 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Preprocessing } from '../core/checkpoint.js';
+import type { Preprocessing } from '../../core/checkpoint.js';
 import {
   DETECTION_MAX_SIZE,
   DETECTION_MIN_SIZE,
   padBatch,
   type PreparedImage,
   prepareRgb,
-} from '../data/detection/transform.js';
-import type { RgbImage } from '../data/image/decode.js';
-import type { ImageBatch } from './model/faster-rcnn.js';
+} from '../../data/detection/transform.js';
+import type { RgbImage } from '../../data/image/decode.js';
+import type { ImageBatch } from '../model/faster-rcnn.js';
 
 // The detector's input pipeline is the data pipeline's (data/detection/transform.ts): one
 // definition each of the resize rule, the flip, the normalisation and the way back to original
 // pixels, so training batches and inference agree.
-export { IMAGENET_MEAN, IMAGENET_STD } from '../data/image/classify-transform.js';
-export { boxesToOriginal, type PreparedImage, resizedSize } from '../data/detection/transform.js';
+export { IMAGENET_MEAN, IMAGENET_STD } from '../../data/image/classify-transform.js';
+export { boxesToOriginal, type PreparedImage, resizedSize } from '../../data/detection/transform.js';
 
 /** HWC RGB bytes with their size (what decodeImage returns). */
 export type RgbInput = RgbImage;

@@ -1,9 +1,9 @@
-import { ResdetError, UsageError } from '../core/errors.js';
-import { openCoco } from '../data/detection/coco.js';
-import { readCocoInstances } from '../data/detection/coco-source.js';
-import { formatProblem } from '../data/detection/problems.js';
-import { type DatasetSpec, openDataset, parseDatasetSpec } from '../data/detection/spec.js';
-import type { DetectionDataset } from '../data/detection/types.js';
+import { ResdetError, UsageError } from '../../core/errors.js';
+import { openCoco } from '../../data/detection/coco.js';
+import { readCocoInstances } from '../../data/detection/coco-source.js';
+import { formatProblem } from '../../data/detection/problems.js';
+import { type DatasetSpec, openDataset, parseDatasetSpec } from '../../data/detection/spec.js';
+import type { DetectionDataset } from '../../data/detection/types.js';
 import type { CocoAnnotationsSource } from './evaluate.js';
 
 /** A dataset opened for evaluation, with what a person should be told about how it was read. */

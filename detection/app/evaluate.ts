@@ -1,28 +1,28 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../core/atomic.js';
-import { UsageError } from '../core/errors.js';
-import { Progress } from '../core/progress.js';
-import type { CocoInstances } from '../data/detection/coco-source.js';
-import { cocoInstances } from '../data/detection/write.js';
-import type { DetectionDataset, DetectionSample } from '../data/detection/types.js';
+import { writeFileAtomic } from '../../core/atomic.js';
+import { UsageError } from '../../core/errors.js';
+import { Progress } from '../../core/progress.js';
+import type { CocoInstances } from '../../data/detection/coco-source.js';
+import { cocoInstances } from '../../data/detection/write.js';
+import type { DetectionDataset, DetectionSample } from '../../data/detection/types.js';
 import {
   type CocoResultRecord,
   cocoResultRecord,
   devkitBox,
   devkitLine,
   devkitResultFileName,
-} from '../data/formats/results.js';
-import { decodeImage } from '../data/image/decode.js';
+} from '../../data/formats/results.js';
+import { decodeImage } from '../../data/image/decode.js';
 import type { Detection, Detector } from './detector.js';
-import { type CocoSummary, evaluateCoco } from './eval/coco.js';
+import { type CocoSummary, evaluateCoco } from '../eval/coco.js';
 import {
   evaluateVoc,
   type VocDetection,
   type VocImage,
   type VocMetric,
   type VocSummary,
-} from './eval/voc.js';
+} from '../eval/voc.js';
 
 /** Detections of one dataset image. */
 export interface ImageDetections {
@@ -75,7 +75,7 @@ export function vocDetections(results: readonly ImageDetections[]): VocDetection
   );
 }
 
-export type { CocoResultRecord } from '../data/formats/results.js';
+export type { CocoResultRecord } from '../../data/formats/results.js';
 
 /** A COCO results list (`[x, y, w, h]`, category ids from the dataset or 1..K). */
 export function cocoResults(

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { ROI_ALIGN, type RoiAlignAttrs } from '../core/roi/kernels.js';
-import { registerRoiKernels } from '../core/roi/register.js';
+import { ROI_ALIGN, type RoiAlignAttrs } from '../../core/roi/kernels.js';
+import { registerRoiKernels } from '../../core/roi/register.js';
 import { type BoxesLike, toFlatBoxes } from './boxes.js';
 import {
   checkFeatureMap,

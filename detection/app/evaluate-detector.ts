@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { UsageError } from '../core/errors.js';
-import type { DatasetSpec } from '../data/detection/spec.js';
-import type { DetectionDataset } from '../data/detection/types.js';
+import { UsageError } from '../../core/errors.js';
+import type { DatasetSpec } from '../../data/detection/spec.js';
+import type { DetectionDataset } from '../../data/detection/types.js';
 import { type Detector, loadDetector } from './detector.js';
 import { type EvaluationSet, openEvaluationSet } from './eval-set.js';
 import {

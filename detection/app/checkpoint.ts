@@ -7,12 +7,12 @@ import {
   type Preprocessing,
   readCheckpointConfig,
   saveCheckpoint,
-} from '../core/checkpoint.js';
-import { ResdetError } from '../core/errors.js';
-import type { SafeTensor, SafetensorsFile } from '../core/safetensors.js';
-import type { DetectorConfig } from './model/config.js';
-import type { FpnDetectorConfig } from './model/fpn-config.js';
-import { buildDetector, type TwoStageDetector } from './model/two-stage.js';
+} from '../../core/checkpoint.js';
+import { ResdetError } from '../../core/errors.js';
+import type { SafeTensor, SafetensorsFile } from '../../core/safetensors.js';
+import type { DetectorConfig } from '../model/config.js';
+import type { FpnDetectorConfig } from '../model/fpn-config.js';
+import { buildDetector, type TwoStageDetector } from '../model/two-stage.js';
 
 /** What a detector checkpoint records besides the weights. */
 export interface DetectorMeta {

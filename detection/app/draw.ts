@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import sharp from 'sharp';
-import { escapeXml, PALETTE } from '../core/plot.js';
+import { escapeXml, PALETTE } from '../../core/plot.js';
 import type { Detection } from './detector.js';
 import type { RgbInput } from './preprocess.js';
 

@@ -1,7 +1,7 @@
-import { resnetConfig } from '../backbone/config.js';
-import { ResdetError, UsageError } from '../core/errors.js';
-import type { SafeTensor, SafetensorsFile } from '../core/safetensors.js';
-import { cocoLabelLayout } from '../data/detection/coco-categories.js';
+import { resnetConfig } from '../../backbone/config.js';
+import { ResdetError, UsageError } from '../../core/errors.js';
+import type { SafeTensor, SafetensorsFile } from '../../core/safetensors.js';
+import { cocoLabelLayout } from '../../data/detection/coco-categories.js';
 import {
   FPN_ANCHOR_SIZES,
   FPN_ARCHS,
@@ -12,8 +12,8 @@ import {
   type FpnDetectorConfig,
   type FpnVariant,
   type RcnnTransformConfig,
-} from './model/fpn-config.js';
-import { FpnFasterRCNN } from './model/generalized-rcnn.js';
+} from '../model/fpn-config.js';
+import { FpnFasterRCNN } from '../model/generalized-rcnn.js';
 
 /** A tensor only v1 (TwoMLPHead) or only v2 (FastRCNNConvFCHead) files hold. */
 const VARIANT_MARKERS: Record<FpnVariant, string> = {

@@ -1,8 +1,8 @@
-import type { CheckpointConfig } from '../core/checkpoint.js';
-import { DETECTION_MAX_SIZE, DETECTION_MIN_SIZE } from '../data/detection/transform.js';
+import type { CheckpointConfig } from '../../core/checkpoint.js';
+import { DETECTION_MAX_SIZE, DETECTION_MIN_SIZE } from '../../data/detection/transform.js';
 import { saveDetector } from './checkpoint.js';
-import { type DetectorConfigInput, detectorConfig } from './model/config.js';
-import { FasterRCNN } from './model/faster-rcnn.js';
+import { type DetectorConfigInput, detectorConfig } from '../model/config.js';
+import { FasterRCNN } from '../model/faster-rcnn.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from './preprocess.js';
 
 export interface InitDetectorOptions extends Omit<DetectorConfigInput, 'numClasses'> {

@@ -1,8 +1,8 @@
-import type { Preprocessing } from '../core/checkpoint.js';
+import type { Preprocessing } from '../../core/checkpoint.js';
 import { loadDetectorCheckpoint } from './checkpoint.js';
-import { FpnFasterRCNN } from './model/generalized-rcnn.js';
-import type { RawDetections } from './model/roi-heads.js';
-import type { TwoStageDetector } from './model/two-stage.js';
+import { FpnFasterRCNN } from '../model/generalized-rcnn.js';
+import type { RawDetections } from '../model/roi-heads.js';
+import type { TwoStageDetector } from '../model/two-stage.js';
 import { boxesToOriginal, collate, prepareImage, type RgbInput } from './preprocess.js';
 
 /** One detected object in the input image's pixels. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { ROI_POOL, type RoiPoolAttrs } from '../core/roi/kernels.js';
-import { roundHalfAway } from '../core/roi/pool.js';
-import { registerRoiKernels } from '../core/roi/register.js';
+import { ROI_POOL, type RoiPoolAttrs } from '../../core/roi/kernels.js';
+import { roundHalfAway } from '../../core/roi/pool.js';
+import { registerRoiKernels } from '../../core/roi/register.js';
 import { type BoxesLike, toFlatBoxes } from './boxes.js';
 
 export { roundHalfAway };

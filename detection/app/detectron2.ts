@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ResdetError } from '../core/errors.js';
-import { type NumpyArray, numpyToTensor, PyDict, type PyValue, readPickle } from '../core/pickle.js';
-import type { SafeTensor } from '../core/safetensors.js';
-import { COCO_CATEGORIES } from '../data/detection/coco-categories.js';
+import { ResdetError } from '../../core/errors.js';
+import { type NumpyArray, numpyToTensor, PyDict, type PyValue, readPickle } from '../../core/pickle.js';
+import type { SafeTensor } from '../../core/safetensors.js';
+import { COCO_CATEGORIES } from '../../data/detection/coco-categories.js';
 import { type DetectorMeta, saveDetector } from './checkpoint.js';
-import { type DetectorConfig, detectorConfig } from './model/config.js';
-import { FasterRCNN } from './model/faster-rcnn.js';
+import { type DetectorConfig, detectorConfig } from '../model/config.js';
+import { FasterRCNN } from '../model/faster-rcnn.js';
 
 /**
  * detectron2's Faster R-CNN C4 models (COCO-Detection/faster_rcnn_R_{50,101}_C4_*.yaml) from its
