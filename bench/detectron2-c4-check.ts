@@ -90,7 +90,7 @@ async function main(): Promise<void> {
       const img = await prepareImage(rgb, detector.preprocessing);
       const batch = collate([img], model.config.sizeDivisible);
       const feature = model.features(batch.images, false);
-      const { objectness, deltas } = model.rpn.apply(feature);
+      const { objectness, deltas } = model.rpn.head.apply(feature);
       const [props] = await model.proposals(objectness, deltas, batch);
       for (const t of [batch.images, feature, objectness, deltas]) t.dispose();
       const ours: number[][] = Array.from({ length: props.boxes.length / 4 }, (_, i) =>

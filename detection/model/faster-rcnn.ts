@@ -3,12 +3,13 @@ import { ParamStore, trainableParams } from '../../backbone/params.js';
 import { ResNet } from '../../backbone/resnet.js';
 import { Rng } from '../../core/rng.js';
 import { type SafeTensor, SafetensorsFile } from '../../core/safetensors.js';
-import { cellAnchorsFlat, gridAnchorsFlat } from '../ops/anchors.js';
+import { cellAnchorsFlat } from '../ops/anchors.js';
 import { roiAlign } from '../ops/roi-align.js';
 import { roiPool } from '../ops/roi-pool.js';
 import type { NamedParam } from '../../core/train/sgd.js';
 import { type DetectorConfig, validateDetectorConfig } from './config.js';
-import { type Proposals, RpnHead, type RpnTargets, rpnLoss, rpnTargets, selectProposals } from './rpn.js';
+import { Rpn } from './multilevel-rpn.js';
+import type { Proposals, RpnTargets } from './rpn.js';
 import {
   BoxPredictor,
   postprocessDetections,
@@ -122,10 +123,9 @@ export class FasterRCNN {
   readonly config: DetectorConfig;
   readonly backbone: ResNet;
   readonly heads: ParamStore;
-  readonly rpn: RpnHead;
+  /** The shared `Rpn` on one level (conv4_x), with C4's anchors, names and proposal filtering. */
+  readonly rpn: Rpn;
   readonly predictor: BoxPredictor;
-  private readonly cellAnchors: Float32Array;
-  private readonly anchorCache = new Map<string, Float32Array>();
 
   constructor(config: DetectorConfig) {
     validateDetectorConfig(config);
@@ -133,9 +133,23 @@ export class FasterRCNN {
     this.backbone = new ResNet(config.backbone);
     this.heads = new ParamStore();
     const rng = new Rng(config.seed + 1);
-    this.cellAnchors = cellAnchorsFlat(config.anchorSizes, config.aspectRatios, config.anchorGenerator);
-    const numAnchors = this.cellAnchors.length / 4;
-    this.rpn = new RpnHead(this.heads, this.backbone.stageChannels(3), numAnchors, rng);
+    const cellAnchors = cellAnchorsFlat(config.anchorSizes, config.aspectRatios, config.anchorGenerator);
+    // torchvision's stride rule (padded image size // feature size) unless detectron2's fixed one.
+    this.rpn = new Rpn(
+      this.heads,
+      this.backbone.stageChannels(3),
+      config.anchorSizes,
+      config.aspectRatios,
+      1,
+      { ...config.rpn, scoreThreshold: 0 },
+      rng,
+      {
+        cellAnchors: [cellAnchors],
+        fixedStride: config.anchorGenerator?.stride,
+        convName: () => 'rpn.head.conv',
+        singleLevel: true,
+      },
+    );
     this.predictor = new BoxPredictor(
       this.heads,
       this.backbone.stageChannels(4),
@@ -160,21 +174,7 @@ export class FasterRCNN {
 
   /** Anchors for a feature map of [fh, fw] cells over a padded input of [ph, pw] pixels. */
   anchors(fh: number, fw: number, ph: number, pw: number): Float32Array {
-    const key = `${fh}x${fw}/${ph}x${pw}`;
-    let a = this.anchorCache.get(key);
-    if (!a) {
-      // torchvision's stride rule: padded image size // feature size; detectron2's: a fixed stride.
-      const fixed = this.config.anchorGenerator?.stride;
-      a = gridAnchorsFlat(
-        this.cellAnchors,
-        fh,
-        fw,
-        fixed ?? Math.floor(ph / fh),
-        fixed ?? Math.floor(pw / fw),
-      );
-      this.anchorCache.set(key, a);
-    }
-    return a;
+    return this.rpn.anchors([[fh, fw]], ph, pw).anchors;
   }
 
   /** Per-RoI head: pool on conv4_x, conv5_x (stride 2), global average pool -> [R, C5]. */
@@ -196,46 +196,48 @@ export class FasterRCNN {
     return this.backbone.stageStride(3);
   }
 
+  /** The RPN head on the feature map: objectness [N, H * W * A] and deltas [N, H * W * A, 4]. */
+  private rpnHeads(feature: tf.Tensor4D): { objectness: tf.Tensor2D; deltas: tf.Tensor3D } {
+    return this.rpn.heads([feature]);
+  }
+
   /** Reads the RPN's outputs (one transfer) and selects each image's proposals on the CPU. */
   private async proposalsOf(
-    objectness: tf.Tensor4D,
-    deltas: tf.Tensor4D,
+    objectness: tf.Tensor2D | tf.Tensor4D,
+    deltas: tf.Tensor3D | tf.Tensor4D,
+    grid: readonly [number, number],
     batch: ImageBatch,
     training: boolean,
   ): Promise<{ proposals: Proposals[]; anchors: Float32Array }> {
-    const [n, fh, fw, a] = objectness.shape;
-    const anchors = this.anchors(fh, fw, batch.images.shape[1], batch.images.shape[2]);
-    const both = tf.tidy(() => tf.concat([tf.reshape(objectness, [-1]), tf.reshape(deltas, [-1])]));
-    const values = (await both.data()) as Float32Array;
-    both.dispose();
-    const obj = values.subarray(0, objectness.size);
-    const del = values.subarray(objectness.size);
-    const per = fh * fw * a;
-    const cfg = this.config.rpn;
-    const proposals: Proposals[] = [];
-    for (let i = 0; i < n; i++) {
-      proposals.push(
-        selectProposals(
-          obj.subarray(i * per, (i + 1) * per),
-          del.subarray(4 * i * per, 4 * (i + 1) * per),
-          anchors,
-          batch.imageSizes[i],
-          {
-            preNmsTopN: training ? cfg.preNmsTopNTrain : cfg.preNmsTopNTest,
-            postNmsTopN: training ? cfg.postNmsTopNTrain : cfg.postNmsTopNTest,
-            nmsThreshold: cfg.nmsThreshold,
-            minSize: cfg.minSize,
-            detectron2Proposals: cfg.detectron2Proposals,
-          },
-        ),
+    const n = objectness.shape[0];
+    const flat = tf.tidy(() => ({
+      objectness: tf.reshape(objectness, [n, -1]) as tf.Tensor2D,
+      deltas: tf.reshape(deltas, [n, -1, 4]) as tf.Tensor3D,
+    }));
+    try {
+      const { proposals, anchors } = await this.rpn.propose(
+        flat.objectness,
+        flat.deltas,
+        [grid],
+        batch.imageSizes,
+        [batch.images.shape[1], batch.images.shape[2]],
+        training,
       );
+      return { proposals, anchors };
+    } finally {
+      tf.dispose([flat.objectness, flat.deltas]);
     }
-    return { proposals, anchors };
   }
 
-  /** Inference proposals of each image from the RPN's outputs (highest objectness first). */
+  /** Inference proposals of each image from the RPN head's outputs (highest objectness first). */
   async proposals(objectness: tf.Tensor4D, deltas: tf.Tensor4D, batch: ImageBatch): Promise<Proposals[]> {
-    return (await this.proposalsOf(objectness, deltas, batch, false)).proposals;
+    const grid = [objectness.shape[1], objectness.shape[2]] as const;
+    return (await this.proposalsOf(objectness, deltas, grid, batch, false)).proposals;
+  }
+
+  /** conv4_x's grid [fh, fw] for a padded batch. */
+  private gridOf(feature: tf.Tensor4D): [number, number] {
+    return [feature.shape[1], feature.shape[2]];
   }
 
   /**
@@ -246,18 +248,23 @@ export class FasterRCNN {
    */
   async planLosses(batch: ImageBatch, targets: ImageTargets[], rng: Rng): Promise<LossPlan> {
     const clean = targets.map(validTargets);
+    let grid: [number, number] = [0, 0];
     const { objectness, deltas } = withoutRunningStatsUpdate(() =>
-      tf.tidy(() => this.rpn.apply(this.features(batch.images, true))),
+      tf.tidy(() => {
+        const feature = this.features(batch.images, true);
+        grid = this.gridOf(feature);
+        return this.rpnHeads(feature);
+      }),
     );
     let selected: { proposals: Proposals[]; anchors: Float32Array };
     try {
-      selected = await this.proposalsOf(objectness, deltas, batch, true);
+      selected = await this.proposalsOf(objectness, deltas, grid, batch, true);
     } finally {
       objectness.dispose();
       deltas.dispose();
     }
     const { proposals, anchors } = selected;
-    const rpn = clean.map((t) => rpnTargets(anchors, t.boxes, this.config.rpn, rng));
+    const rpn = clean.map((t) => this.rpn.targets(anchors, t.boxes, rng));
     const samples = sampleRois(
       proposals.map((p) => p.boxes),
       clean.map((t) => t.boxes),
@@ -275,13 +282,9 @@ export class FasterRCNN {
    */
   losses(batch: ImageBatch, plan: LossPlan): { total: tf.Scalar; parts: tf.Tensor1D } {
     const feature = this.features(batch.images, true);
-    const { objectness, deltas } = this.rpn.apply(feature);
-    const rpn = rpnLoss(
-      tf.reshape(objectness, [-1]) as tf.Tensor1D,
-      tf.reshape(deltas, [-1, 4]) as tf.Tensor2D,
-      plan.rpn,
-      plan.anchorsPerImage,
-    );
+    const { objectness, deltas } = this.rpnHeads(feature);
+    const rpnLosses = this.rpn.loss(objectness, deltas, plan.rpn, plan.anchorsPerImage);
+    const rpn = { objectness: rpnLosses.loss_objectness, box: rpnLosses.loss_rpn_box_reg };
     const { samples } = plan;
     // No RoI at all (no proposal survived and no GT): the head sits this batch out.
     let roi = { classifier: tf.scalar(0), box: tf.scalar(0) };
@@ -321,11 +324,11 @@ export class FasterRCNN {
     // Tensors live only inside the synchronous tidy scopes; the feature map until the RoI head.
     const { feature, objectness, deltas } = tf.tidy(() => {
       const feature = this.features(batch.images, false);
-      return { feature, ...this.rpn.apply(feature) };
+      return { feature, ...this.rpnHeads(feature) };
     });
     let proposals: Proposals[];
     try {
-      ({ proposals } = await this.proposalsOf(objectness, deltas, batch, false));
+      ({ proposals } = await this.proposalsOf(objectness, deltas, this.gridOf(feature), batch, false));
     } catch (err) {
       feature.dispose();
       throw err;

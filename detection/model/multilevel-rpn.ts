@@ -7,7 +7,14 @@ import { clipBoxesInPlace, gatherRows, keepLargeBoxes } from '../ops/boxes.js';
 import { batchedNms } from '../ops/nms.js';
 import type { RpnConfig } from './config.js';
 import { BiasedConv } from './layers.js';
-import { type Proposals, type RpnTargets, rpnLoss, rpnTargets, type Sampler } from './rpn.js';
+import {
+  type Proposals,
+  type RpnTargets,
+  rpnLoss,
+  rpnTargets,
+  type Sampler,
+  selectProposals,
+} from './rpn.js';
 
 /** A box set of one image with where its rows came from. */
 export interface LevelProposals extends Proposals {
@@ -32,9 +39,16 @@ export class MultiLevelRpnHead {
   readonly clsLogits: BiasedConv;
   readonly bboxPred: BiasedConv;
 
-  constructor(store: ParamStore, channels: number, numAnchors: number, convDepth: number, rng: Rng) {
+  constructor(
+    store: ParamStore,
+    channels: number,
+    numAnchors: number,
+    convDepth: number,
+    rng: Rng,
+    convName: (i: number) => string = (i) => `rpn.head.conv.${i}.0`,
+  ) {
     for (let i = 0; i < convDepth; i++)
-      this.convs.push(new BiasedConv(store, `rpn.head.conv.${i}.0`, 3, channels, channels, rng, 0.01));
+      this.convs.push(new BiasedConv(store, convName(i), 3, channels, channels, rng, 0.01));
     this.clsLogits = new BiasedConv(store, 'rpn.head.cls_logits', 1, channels, numAnchors, rng, 0.01);
     this.bboxPred = new BiasedConv(store, 'rpn.head.bbox_pred', 1, channels, 4 * numAnchors, rng, 0.01);
   }
@@ -43,6 +57,23 @@ export class MultiLevelRpnHead {
     const t = this.convs.reduce((x, conv) => conv.apply(x, true), feature);
     return { objectness: this.clsLogits.apply(t), deltas: this.bboxPred.apply(t) };
   }
+}
+
+/**
+ * How one assembly lays out its RPN where it differs from torchvision's FPN one. The paper's C4
+ * detector is this `Rpn` on one level: its own cell anchors (detectron2's layout possible), a fixed
+ * anchor stride if its config names one, the head conv under its old name ("rpn.head.conv"), and
+ * one-level proposal selection (selectProposals: torchvision's or detectron2's filtering).
+ */
+export interface RpnLayout {
+  /** Cell anchors per level (default: one size per level, torchvision's layout). */
+  cellAnchors?: readonly Float32Array[];
+  /** Anchor stride in pixels (default: padded size // grid size, torchvision's rule). */
+  fixedStride?: number;
+  /** State-dict name of head conv i (default: torchvision's "rpn.head.conv.<i>.0"). */
+  convName?: (i: number) => string;
+  /** Select proposals as one level (selectProposals), as the C4 detector always has. */
+  singleLevel?: boolean;
 }
 
 /**
@@ -56,7 +87,8 @@ export class MultiLevelRpnHead {
 export class Rpn {
   readonly head: MultiLevelRpnHead;
   readonly config: RpnConfig & { scoreThreshold: number };
-  private readonly cellAnchors: Float32Array[];
+  private readonly cellAnchors: readonly Float32Array[];
+  private readonly layout: RpnLayout;
   private readonly anchorCache = new Map<string, { anchors: Float32Array; perLevel: number[] }>();
 
   constructor(
@@ -67,10 +99,13 @@ export class Rpn {
     convDepth: number,
     config: RpnConfig & { scoreThreshold: number },
     rng: Rng,
+    layout: RpnLayout = {},
   ) {
     this.config = config;
-    this.cellAnchors = anchorSizes.map((s) => cellAnchorsFlat([s], aspectRatios));
-    this.head = new MultiLevelRpnHead(store, channels, aspectRatios.length, convDepth, rng);
+    this.layout = layout;
+    this.cellAnchors = layout.cellAnchors ?? anchorSizes.map((s) => cellAnchorsFlat([s], aspectRatios));
+    const numAnchors = this.cellAnchors[0].length / 4;
+    this.head = new MultiLevelRpnHead(store, channels, numAnchors, convDepth, rng, layout.convName);
   }
 
   /** All levels' anchors for one image of the padded batch size [ph, pw]. */
@@ -82,8 +117,15 @@ export class Rpn {
     const key = `${grids.map((g) => g.join('x')).join(',')}/${ph}x${pw}`;
     let hit = this.anchorCache.get(key);
     if (!hit) {
+      const fixed = this.layout.fixedStride;
       const levels = grids.map(([fh, fw], l) =>
-        gridAnchorsFlat(this.cellAnchors[l], fh, fw, Math.floor(ph / fh), Math.floor(pw / fw)),
+        gridAnchorsFlat(
+          this.cellAnchors[l],
+          fh,
+          fw,
+          fixed ?? Math.floor(ph / fh),
+          fixed ?? Math.floor(pw / fw),
+        ),
       );
       const anchors = new Float32Array(levels.reduce((a, l) => a + l.length, 0));
       let o = 0;
@@ -142,6 +184,20 @@ export class Rpn {
       minSize: cfg.minSize,
       scoreThreshold: cfg.scoreThreshold,
     };
+    if (this.layout.singleLevel) {
+      const one = { ...opts, detectron2Proposals: cfg.detectron2Proposals };
+      const proposals = imageSizes.map((hw, i) => {
+        const p = selectProposals(
+          obj.subarray(i * total, (i + 1) * total),
+          del.subarray(4 * i * total, 4 * (i + 1) * total),
+          anchors,
+          hw,
+          one,
+        );
+        return { ...p, levels: new Int32Array(p.scores.length) };
+      });
+      return { proposals, anchors, anchorsPerLevel: perLevel };
+    }
     const proposals = imageSizes.map((hw, i) =>
       selectLevelProposals(
         obj.subarray(i * total, (i + 1) * total),

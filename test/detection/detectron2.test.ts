@@ -168,7 +168,7 @@ describe('resdet import detectron2 (tiny R50-C4 against detectron2 v0.6)', () =>
       const img = await prepareImage(await decodeImage(join(fx, ref.file)), meta.preprocessing);
       const batch = collate([img], model.config.sizeDivisible);
       const feature = model.features(batch.images, false);
-      const { objectness, deltas } = model.rpn.apply(feature);
+      const { objectness, deltas } = model.rpn.head.apply(feature);
       const proposals = await model.proposals(objectness, deltas, batch);
       [batch.images, feature, objectness, deltas].forEach((t) => {
         t.dispose();
