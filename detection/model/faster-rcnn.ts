@@ -98,6 +98,17 @@ export async function differentiatePlan<P>(
   }
 }
 
+/** Names of the float32 variables holding NaN or infinity (one read for all of them). */
+export async function nonFiniteNames(
+  entries: readonly { name: string; variable: tf.Variable }[],
+): Promise<string[]> {
+  const checked = entries.filter((e) => e.variable.dtype === 'float32');
+  const stacked = tf.tidy(() => tf.stack(checked.map((e) => tf.all(tf.isFinite(e.variable)))));
+  const flags = await stacked.data();
+  stacked.dispose();
+  return checked.filter((_, i) => !flags[i]).map((e) => e.name);
+}
+
 /** Drops degenerate GT boxes (zero or negative width/height, non-finite): they would make log(0) targets. */
 export function validTargets(t: ImageTargets): ImageTargets {
   const keep: number[] = [];
@@ -416,14 +427,10 @@ export class FasterRCNN {
 
   /** Names of parameters or buffers holding NaN or infinity (empty when all are finite). */
   async nonFiniteParameters(): Promise<string[]> {
-    const entries = [
+    return nonFiniteNames([
       ...this.backbone.params.all().map((e) => ({ name: BACKBONE_PREFIX + e.name, variable: e.variable })),
       ...this.heads.all(),
-    ].filter((e) => e.variable.dtype === 'float32');
-    const stacked = tf.tidy(() => tf.stack(entries.map((e) => tf.all(tf.isFinite(e.variable)))));
-    const flags = await stacked.data();
-    stacked.dispose();
-    return entries.filter((_, i) => !flags[i]).map((e) => e.name);
+    ]);
   }
 
   /** Every parameter and buffer under torchvision-style names ("backbone.layer3.0.conv1.weight", "rpn.head.conv.weight"). */

@@ -9,6 +9,7 @@ import type { NamedParam } from '../../core/train/sgd.js';
 import { type BoxHead, ConvFcHead, TwoMlpHead } from './box-heads.js';
 import {
   differentiatePlan,
+  nonFiniteNames,
   type ImageBatch,
   type ImageTargets,
   type LossPlan,
@@ -308,11 +309,7 @@ export class FpnFasterRCNN {
   }
 
   async nonFiniteParameters(): Promise<string[]> {
-    const entries = this.allEntries().filter((e) => e.variable.dtype === 'float32');
-    const stacked = tf.tidy(() => tf.stack(entries.map((e) => tf.all(tf.isFinite(e.variable)))));
-    const flags = await stacked.data();
-    stacked.dispose();
-    return entries.filter((_, i) => !flags[i]).map((e) => e.name);
+    return nonFiniteNames(this.allEntries());
   }
 
   /** Every parameter and buffer under torchvision's state-dict names. */

@@ -8,6 +8,7 @@ import { batchedNms } from '../ops/nms.js';
 import type { RpnConfig } from './config.js';
 import { BiasedConv } from './layers.js';
 import {
+  type ProposalOptions,
   type Proposals,
   type RpnTargets,
   rpnLoss,
@@ -247,13 +248,7 @@ export function selectLevelProposals(
   anchors: Float32Array,
   anchorsPerLevel: readonly number[],
   imageHw: readonly [number, number],
-  opts: {
-    preNmsTopN: number;
-    postNmsTopN: number;
-    nmsThreshold: number;
-    minSize: number;
-    scoreThreshold: number;
-  },
+  opts: ProposalOptions & { scoreThreshold: number },
 ): LevelProposals {
   const order: number[] = [];
   const levelOf: number[] = [];

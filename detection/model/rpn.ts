@@ -1,44 +1,26 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ParamStore } from '../../backbone/params.js';
 import type { Rng } from '../../core/rng.js';
 import { decodeBoxesFlat, encodeBoxesFlat, RPN_BOX_WEIGHTS } from '../ops/box-coder.js';
 import { boxIouFlat, clipBoxesInPlace, gatherRows, keepLargeBoxes } from '../ops/boxes.js';
 import { argsortDescending, batchedNms, nmsFlat } from '../ops/nms.js';
 import type { RpnConfig } from './config.js';
-import { BiasedConv } from './layers.js';
 import { maskedBinaryCrossEntropyWithLogits, smoothL1Sum } from './losses.js';
 import { BELOW_LOW, matchBoxes } from './matcher.js';
 import { sampleBalanced } from './sampler.js';
-
-/**
- * The region proposal network on the stride-16 feature map: a 3x3 conv + ReLU, then 1x1 convs for
- * A objectness logits and 4A box deltas per cell. NHWC output flattens as (y, x, anchor), the
- * order of generateAnchors, so row i of the flattened outputs belongs to anchor i.
- */
-export class RpnHead {
-  readonly conv: BiasedConv;
-  readonly clsLogits: BiasedConv;
-  readonly bboxPred: BiasedConv;
-
-  constructor(store: ParamStore, channels: number, numAnchors: number, rng: Rng) {
-    // torchvision's names and init: N(0, 0.01), zero bias.
-    this.conv = new BiasedConv(store, 'rpn.head.conv', 3, channels, channels, rng, 0.01);
-    this.clsLogits = new BiasedConv(store, 'rpn.head.cls_logits', 1, channels, numAnchors, rng, 0.01);
-    this.bboxPred = new BiasedConv(store, 'rpn.head.bbox_pred', 1, channels, 4 * numAnchors, rng, 0.01);
-  }
-
-  /** objectness [N, H, W, A], deltas [N, H, W, 4A]. */
-  apply(feature: tf.Tensor4D): { objectness: tf.Tensor4D; deltas: tf.Tensor4D } {
-    const t = this.conv.apply(feature, true);
-    return { objectness: this.clsLogits.apply(t), deltas: this.bboxPred.apply(t) };
-  }
-}
 
 export interface Proposals {
   /** [P * 4] boxes in the resized image's pixels, highest objectness first. */
   boxes: Float32Array;
   /** [P] objectness probabilities. */
   scores: Float32Array;
+}
+
+/** How many proposals an RPN keeps per image, and how it filters them. */
+export interface ProposalOptions {
+  preNmsTopN: number;
+  postNmsTopN: number;
+  nmsThreshold: number;
+  minSize: number;
 }
 
 /**
@@ -51,13 +33,7 @@ export function selectProposals(
   deltas: Float32Array,
   anchors: Float32Array,
   imageHw: readonly [number, number],
-  opts: {
-    preNmsTopN: number;
-    postNmsTopN: number;
-    nmsThreshold: number;
-    minSize: number;
-    detectron2Proposals?: boolean;
-  },
+  opts: ProposalOptions & { detectron2Proposals?: boolean },
 ): Proposals {
   const order = argsortDescending(objectness).slice(0, opts.preNmsTopN);
   const topAnchors = gatherRows(anchors, order);
