@@ -4,20 +4,12 @@ import { ResNet } from '../../backbone/resnet.js';
 import { Rng } from '../../core/rng.js';
 import { type SafeTensor, SafetensorsFile } from '../../core/safetensors.js';
 import { cellAnchorsFlat } from '../ops/anchors.js';
-import { roiAlign } from '../ops/roi-align.js';
-import { roiPool } from '../ops/roi-pool.js';
 import type { NamedParam } from '../../core/train/sgd.js';
 import { type DetectorConfig, validateDetectorConfig } from './config.js';
 import { Rpn } from './multilevel-rpn.js';
 import type { Proposals, RpnTargets } from './rpn.js';
-import {
-  BoxPredictor,
-  postprocessDetections,
-  type RawDetections,
-  type RoiSamples,
-  roiLoss,
-  sampleRois,
-} from './roi-heads.js';
+import { C4RoiHeads } from './c4-roi-heads.js';
+import { BoxPredictor, type RawDetections, type RoiSamples } from './roi-heads.js';
 import { withoutRunningStatsUpdate } from '../../backbone/layers.js';
 
 /** A batch as the model sees it: normalised NHWC images padded to a common size. */
@@ -68,8 +60,6 @@ export interface LossPlan {
 }
 
 const BACKBONE_PREFIX = 'backbone.';
-/** RoIs per pass through the per-RoI head at inference. */
-const ROI_CHUNK = 128;
 
 /**
  * The gradients of a planned step's total loss w.r.t. `variables` (`losses` runs on the tape), and
@@ -137,6 +127,8 @@ export class FasterRCNN {
   /** The shared `Rpn` on one level (conv4_x), with C4's anchors, names and proposal filtering. */
   readonly rpn: Rpn;
   readonly predictor: BoxPredictor;
+  /** Pool on conv4_x, conv5_x, classify: the FPN RoI heads' contract (sample, loss, detect). */
+  readonly roiHeads: C4RoiHeads;
 
   constructor(config: DetectorConfig) {
     validateDetectorConfig(config);
@@ -168,6 +160,7 @@ export class FasterRCNN {
       rng,
       config.roiHeads.background ?? 'first',
     );
+    this.roiHeads = new C4RoiHeads(this.backbone, this.predictor, config.roiHeads, config.numClasses);
   }
 
   get numClasses(): number {
@@ -190,16 +183,7 @@ export class FasterRCNN {
 
   /** Per-RoI head: pool on conv4_x, conv5_x (stride 2), global average pool -> [R, C5]. */
   roiFeatures(feature: tf.Tensor4D, rois: Float32Array, training: boolean): tf.Tensor2D {
-    const { pooler, poolSize, samplingRatio, aligned } = this.config.roiHeads;
-    return tf.tidy(() => {
-      const spatialScale = 1 / this.featureStride;
-      const pooled =
-        pooler === 'align'
-          ? roiAlign(feature, rois, poolSize, spatialScale, samplingRatio, aligned)
-          : roiPool(feature, rois, poolSize, spatialScale);
-      const y = this.backbone.stage(4, pooled, training);
-      return tf.mean(y, [1, 2]) as tf.Tensor2D;
-    });
+    return this.roiHeads.roiFeatures(feature, rois, training);
   }
 
   /** Total stride of conv4_x relative to the input (16 for ImageNet ResNets). */
@@ -276,12 +260,9 @@ export class FasterRCNN {
     }
     const { proposals, anchors } = selected;
     const rpn = clean.map((t) => this.rpn.targets(anchors, t.boxes, rng));
-    const samples = sampleRois(
+    const samples = this.roiHeads.sample(
       proposals.map((p) => p.boxes),
-      clean.map((t) => t.boxes),
-      clean.map((t) => t.labels),
-      this.config.roiHeads,
-      rng,
+      { gtBoxes: clean.map((t) => t.boxes), gtLabels: clean.map((t) => t.labels), rng },
     );
     return { targets: clean, rpn, anchorsPerImage: anchors.length / 4, samples };
   }
@@ -296,14 +277,9 @@ export class FasterRCNN {
     const { objectness, deltas } = this.rpnHeads(feature);
     const rpnLosses = this.rpn.loss(objectness, deltas, plan.rpn, plan.anchorsPerImage);
     const rpn = { objectness: rpnLosses.loss_objectness, box: rpnLosses.loss_rpn_box_reg };
-    const { samples } = plan;
-    // No RoI at all (no proposal survived and no GT): the head sits this batch out.
-    let roi = { classifier: tf.scalar(0), box: tf.scalar(0) };
-    if (samples.labels.length > 0) {
-      const pooled = this.roiFeatures(feature, samples.rois, true);
-      const { classLogits, boxDeltas } = this.predictor.apply(pooled);
-      roi = roiLoss(classLogits, boxDeltas, samples, this.config.roiHeads.background);
-    }
+    // No RoI at all (no proposal survived and no GT): the head sits this batch out (zeros).
+    const roiLosses = this.roiHeads.loss([feature], plan.samples);
+    const roi = { classifier: roiLosses.loss_classifier, box: roiLosses.loss_box_reg };
     const total = tf.addN([rpn.objectness, rpn.box, roi.classifier, roi.box]) as tf.Scalar;
     const parts = tf.stack([rpn.objectness, rpn.box, roi.classifier, roi.box, total]) as tf.Tensor1D;
     return { total, parts };
@@ -347,69 +323,16 @@ export class FasterRCNN {
       objectness.dispose();
       deltas.dispose();
     }
-    const rois: number[] = [];
-    proposals.forEach((p, img) => {
-      for (let i = 0; i < p.boxes.length; i += 4)
-        rois.push(img, p.boxes[i], p.boxes[i + 1], p.boxes[i + 2], p.boxes[i + 3]);
-    });
-    const cfg = { ...this.config.roiHeads };
-    if (overrides.scoreThreshold !== undefined) cfg.scoreThreshold = overrides.scoreThreshold;
-    if (overrides.detectionsPerImage !== undefined) cfg.detectionsPerImage = overrides.detectionsPerImage;
-    if (rois.length === 0) {
-      feature.dispose();
-      return proposals.map(() => emptyDetections());
-    }
-    const k1 = this.numClasses + 1;
-    const boxCols = this.predictor.bboxPred.bias.size;
-    const allRois = Float32Array.from(rois);
-    const count = allRois.length / 5;
-    // The per-RoI head in chunks: 1000 RoIs of a full-size ResNet-50 would need several GB of
-    // conv5_x activations at once (beyond wasm's 4 GB heap); each RoI is computed on its own.
-    // Each chunk's probabilities and box deltas in one tensor, all read together.
-    const heads: tf.Tensor1D[] = [];
     try {
-      for (let start = 0; start < count; start += ROI_CHUNK) {
-        const end = Math.min(count, start + ROI_CHUNK);
-        heads.push(
-          tf.tidy(() => {
-            const pooled = this.roiFeatures(feature, allRois.subarray(5 * start, 5 * end), false);
-            const { classLogits, boxDeltas } = this.predictor.apply(pooled);
-            return tf.concat([
-              tf.reshape(tf.softmax(classLogits), [-1]),
-              tf.reshape(boxDeltas, [-1]),
-            ]) as tf.Tensor1D;
-          }),
-        );
-      }
+      return await this.roiHeads.detect(
+        [feature],
+        proposals.map((p) => p.boxes),
+        batch.imageSizes,
+        overrides,
+      );
     } finally {
       feature.dispose();
     }
-    const chunks = (await Promise.all(heads.map((h) => h.data()))) as Float32Array[];
-    tf.dispose(heads);
-    const probs = new Float32Array(count * k1);
-    const deltasData = new Float32Array(count * boxCols);
-    chunks.forEach((values, c) => {
-      const n = values.length / (k1 + boxCols);
-      probs.set(values.subarray(0, n * k1), c * ROI_CHUNK * k1);
-      deltasData.set(values.subarray(n * k1), c * ROI_CHUNK * boxCols);
-    });
-    const out: RawDetections[] = [];
-    let offset = 0;
-    proposals.forEach((p, img) => {
-      const r = p.boxes.length / 4;
-      out.push(
-        postprocessDetections(
-          probs.subarray(offset * k1, (offset + r) * k1),
-          deltasData.subarray(offset * boxCols, (offset + r) * boxCols),
-          p.boxes,
-          batch.imageSizes[img],
-          this.numClasses,
-          cfg,
-        ),
-      );
-      offset += r;
-    });
-    return out;
   }
 
   /** Variables the optimizer updates (frozen stages and frozen BN excluded). */
@@ -460,8 +383,4 @@ export class FasterRCNN {
     this.backbone.dispose();
     this.heads.dispose();
   }
-}
-
-function emptyDetections(): RawDetections {
-  return { boxes: new Float32Array(0), scores: new Float32Array(0), labels: new Int32Array(0) };
 }
