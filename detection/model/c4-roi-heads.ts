@@ -3,14 +3,17 @@ import type { ResNet } from '../../backbone/resnet.js';
 import { roiAlign } from '../ops/roi-align.js';
 import { roiPool } from '../ops/roi-pool.js';
 import type { RoiHeadsConfig } from './config.js';
-import { emptyDetections, type RoiHeadsTraining } from './fpn-roi-heads.js';
+import { emptyDetections, sampleRoiBatch } from './fpn-roi-heads.js';
 import {
   type BoxPredictor,
-  postprocessDetections,
+  postprocessBatch,
   type RawDetections,
+  type RoiHeads,
+  type RoiHeadsTraining,
   type RoiSamples,
   roiLoss,
-  sampleRois,
+  roiRows,
+  withDetectionOverrides,
 } from './roi-heads.js';
 
 /** RoIs per pass through the per-RoI head at inference. */
@@ -21,7 +24,7 @@ const ROI_CHUNK = 128;
  * loss under torchvision's names, detect): each RoI is pooled (RoIPool or RoIAlign) from the one
  * stride-16 map, run through conv5_x, average-pooled and classified.
  */
-export class C4RoiHeads {
+export class C4RoiHeads implements RoiHeads {
   constructor(
     readonly backbone: ResNet,
     readonly predictor: BoxPredictor,
@@ -50,14 +53,7 @@ export class C4RoiHeads {
 
   /** The RoI samples of a batch: GT appended, matched, balanced sample per image. */
   sample(proposals: readonly Float32Array[], training: RoiHeadsTraining): RoiSamples {
-    return sampleRois(
-      [...proposals],
-      training.gtBoxes,
-      training.gtLabels,
-      this.config,
-      training.rng,
-      training.sampler,
-    );
+    return sampleRoiBatch(proposals, training, this.config);
   }
 
   /** The classifier and box losses of the sampled RoIs (on the tape); none sampled: zeros. */
@@ -80,17 +76,11 @@ export class C4RoiHeads {
     overrides: { scoreThreshold?: number; detectionsPerImage?: number } = {},
   ): Promise<RawDetections[]> {
     const feature = features[0];
-    const rois: number[] = [];
-    proposals.forEach((p, img) => {
-      for (let i = 0; i < p.length; i += 4) rois.push(img, p[i], p[i + 1], p[i + 2], p[i + 3]);
-    });
-    const cfg = { ...this.config };
-    if (overrides.scoreThreshold !== undefined) cfg.scoreThreshold = overrides.scoreThreshold;
-    if (overrides.detectionsPerImage !== undefined) cfg.detectionsPerImage = overrides.detectionsPerImage;
-    if (rois.length === 0) return proposals.map(() => emptyDetections());
+    const allRois = roiRows(proposals);
+    if (allRois.length === 0) return proposals.map(() => emptyDetections());
+    const cfg = withDetectionOverrides(this.config, overrides);
     const k1 = this.numClasses + 1;
     const boxCols = this.predictor.bboxPred.bias.size;
-    const allRois = Float32Array.from(rois);
     const count = allRois.length / 5;
     // The per-RoI head in chunks: 1000 RoIs of a full-size ResNet-50 would need several GB of
     // conv5_x activations at once (beyond wasm's 4 GB heap); each RoI is computed on its own.
@@ -122,22 +112,6 @@ export class C4RoiHeads {
       probs.set(values.subarray(0, n * k1), c * ROI_CHUNK * k1);
       deltasData.set(values.subarray(n * k1), c * ROI_CHUNK * boxCols);
     });
-    const out: RawDetections[] = [];
-    let offset = 0;
-    proposals.forEach((p, img) => {
-      const r = p.length / 4;
-      out.push(
-        postprocessDetections(
-          probs.subarray(offset * k1, (offset + r) * k1),
-          deltasData.subarray(offset * boxCols, (offset + r) * boxCols),
-          p,
-          imageSizes[img],
-          this.numClasses,
-          cfg,
-        ),
-      );
-      offset += r;
-    });
-    return out;
+    return postprocessBatch(probs, deltasData, boxCols, proposals, imageSizes, this.numClasses, cfg);
   }
 }

@@ -1,25 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../core/rng.js';
 import type { BoxHead } from './box-heads.js';
 import type { RoiHeadsConfig } from './config.js';
 import type { LevelMapperConfig } from './fpn-config.js';
 import { multiScaleRoiAlign } from './multiscale-roi-align.js';
 import {
   type BoxPredictor,
-  postprocessDetections,
+  postprocessBatch,
   type RawDetections,
+  type RoiHeads,
+  type RoiHeadsTraining,
   type RoiSamples,
   roiLoss,
+  roiRows,
   sampleRois,
+  withDetectionOverrides,
 } from './roi-heads.js';
-import type { Sampler } from './rpn.js';
 
-export interface RoiHeadsTraining {
-  gtBoxes: Float32Array[];
-  gtLabels: Int32Array[];
-  rng: Rng;
-  sampler?: Sampler;
-}
+export type { RoiHeadsTraining } from './roi-heads.js';
 
 /**
  * torchvision's RoIHeads for the FPN detectors: MultiScaleRoIAlign (LevelMapper), a box head,
@@ -28,7 +25,7 @@ export interface RoiHeadsTraining {
  * postprocess_detections (softmax, per-class decode (10, 10, 5, 5), clip, score > 0.05, boxes
  * under 1e-2 dropped, per-class NMS 0.5, top 100).
  */
-export class MultiScaleRoiHeads {
+export class MultiScaleRoiHeads implements RoiHeads {
   constructor(
     readonly boxHead: BoxHead,
     readonly predictor: BoxPredictor,
@@ -55,14 +52,7 @@ export class MultiScaleRoiHeads {
 
   /** torchvision's select_training_samples: GT appended, matched, balanced sample per image. */
   sample(proposals: readonly Float32Array[], training: RoiHeadsTraining): RoiSamples {
-    return sampleRois(
-      [...proposals],
-      training.gtBoxes,
-      training.gtLabels,
-      this.config,
-      training.rng,
-      training.sampler,
-    );
+    return sampleRoiBatch(proposals, training, this.config);
   }
 
   /** The classifier and box losses of the sampled RoIs (on the tape). */
@@ -85,18 +75,13 @@ export class MultiScaleRoiHeads {
     imageSizes: readonly (readonly [number, number])[],
     overrides: { scoreThreshold?: number; detectionsPerImage?: number } = {},
   ): Promise<RawDetections[]> {
-    const rois: number[] = [];
-    proposals.forEach((p, img) => {
-      for (let i = 0; i < p.length; i += 4) rois.push(img, p[i], p[i + 1], p[i + 2], p[i + 3]);
-    });
+    const rois = roiRows(proposals);
     if (rois.length === 0) return proposals.map(() => emptyDetections());
-    const cfg = { ...this.config };
-    if (overrides.scoreThreshold !== undefined) cfg.scoreThreshold = overrides.scoreThreshold;
-    if (overrides.detectionsPerImage !== undefined) cfg.detectionsPerImage = overrides.detectionsPerImage;
+    const cfg = withDetectionOverrides(this.config, overrides);
     const count = rois.length / 5;
     const k1 = this.numClasses + 1;
     const head = tf.tidy(() => {
-      const { pooled } = this.pool(features, Float32Array.from(rois), maxHwOf(imageSizes), false);
+      const { pooled } = this.pool(features, rois, maxHwOf(imageSizes), false);
       const out = this.predictor.apply(this.boxHead.apply(pooled, false));
       return tf.concat([tf.reshape(tf.softmax(out.classLogits), [-1]), tf.reshape(out.boxDeltas, [-1])]);
     });
@@ -104,24 +89,24 @@ export class MultiScaleRoiHeads {
     head.dispose();
     const probs = values.subarray(0, count * k1);
     const deltas = values.subarray(count * k1);
-    const result: RawDetections[] = [];
-    let offset = 0;
-    proposals.forEach((p, img) => {
-      const r = p.length / 4;
-      result.push(
-        postprocessDetections(
-          probs.subarray(offset * k1, (offset + r) * k1),
-          deltas.subarray(offset * 4 * k1, (offset + r) * 4 * k1),
-          p,
-          imageSizes[img],
-          this.numClasses,
-          cfg,
-        ),
-      );
-      offset += r;
-    });
-    return result;
+    return postprocessBatch(probs, deltas, 4 * k1, proposals, imageSizes, this.numClasses, cfg);
   }
+}
+
+/** torchvision's select_training_samples over a batch: GT appended, matched, balanced sample per image. */
+export function sampleRoiBatch(
+  proposals: readonly Float32Array[],
+  training: RoiHeadsTraining,
+  config: RoiHeadsConfig,
+): RoiSamples {
+  return sampleRois(
+    [...proposals],
+    training.gtBoxes,
+    training.gtLabels,
+    config,
+    training.rng,
+    training.sampler,
+  );
 }
 
 /** torchvision's MultiScaleRoIAlign infers its scales from the largest resized image. */

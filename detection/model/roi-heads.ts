@@ -227,3 +227,80 @@ export function postprocessDetections(
   });
   return out;
 }
+
+/** What the RoI heads sample from in training: each image's GT and the draws' source. */
+export interface RoiHeadsTraining {
+  gtBoxes: Float32Array[];
+  gtLabels: Int32Array[];
+  rng: Rng;
+  sampler?: typeof sampleBalanced;
+}
+
+/** Rows [image, x1, y1, x2, y2] of every image's proposals, images in order. */
+export function roiRows(proposals: readonly Float32Array[]): Float32Array {
+  const rois: number[] = [];
+  proposals.forEach((p, img) => {
+    for (let i = 0; i < p.length; i += 4) rois.push(img, p[i], p[i + 1], p[i + 2], p[i + 3]);
+  });
+  return Float32Array.from(rois);
+}
+
+/** The RoI heads' config with a caller's inference overrides applied. */
+export function withDetectionOverrides(
+  config: RoiHeadsConfig,
+  overrides: { scoreThreshold?: number; detectionsPerImage?: number },
+): RoiHeadsConfig {
+  const cfg = { ...config };
+  if (overrides.scoreThreshold !== undefined) cfg.scoreThreshold = overrides.scoreThreshold;
+  if (overrides.detectionsPerImage !== undefined) cfg.detectionsPerImage = overrides.detectionsPerImage;
+  return cfg;
+}
+
+/** postprocessDetections for each image of a batch, over the probabilities and deltas read for all RoIs. */
+export function postprocessBatch(
+  probs: Float32Array,
+  deltas: Float32Array,
+  boxCols: number,
+  proposals: readonly Float32Array[],
+  imageSizes: readonly (readonly [number, number])[],
+  numClasses: number,
+  cfg: RoiHeadsConfig,
+): RawDetections[] {
+  const k1 = numClasses + 1;
+  const out: RawDetections[] = [];
+  let offset = 0;
+  proposals.forEach((p, img) => {
+    const r = p.length / 4;
+    out.push(
+      postprocessDetections(
+        probs.subarray(offset * k1, (offset + r) * k1),
+        deltas.subarray(offset * boxCols, (offset + r) * boxCols),
+        p,
+        imageSizes[img],
+        numClasses,
+        cfg,
+      ),
+    );
+    offset += r;
+  });
+  return out;
+}
+
+/**
+ * The RoI heads' contract, one per detector assembly (C4RoiHeads, MultiScaleRoiHeads): the training
+ * samples, the two losses under torchvision's names (on the tape), and inference detections.
+ */
+export interface RoiHeads {
+  sample(proposals: readonly Float32Array[], training: RoiHeadsTraining): RoiSamples;
+  loss(
+    features: readonly tf.Tensor4D[],
+    samples: RoiSamples,
+    imageSizes: readonly (readonly [number, number])[],
+  ): { loss_classifier: tf.Scalar; loss_box_reg: tf.Scalar };
+  detect(
+    features: readonly tf.Tensor4D[],
+    proposals: readonly Float32Array[],
+    imageSizes: readonly (readonly [number, number])[],
+    overrides?: { scoreThreshold?: number; detectionsPerImage?: number },
+  ): Promise<RawDetections[]>;
+}
